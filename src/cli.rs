@@ -1,0 +1,115 @@
+//! The command line: `rollcall` alone is `rollcall serve`.
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::configuration::Settings;
+use crate::startup::{self, Application};
+use crate::state::AppState;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "rollcall", version, about = "Interest registration and a double-opt-in mailing list")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (and the email worker unless email.worker_enabled = false).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Run the email worker alone; run as many as you like.
+    Worker,
+    /// GET /health on the configured port; exit 0 if it answers 200, else 1.
+    Healthcheck,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate the configuration and exit.
+    Check,
+}
+
+/// Runs a parsed command; returns the process exit code.
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await.map(|()| 0),
+        Command::Worker => worker(settings).await.map(|()| 0),
+        Command::Migrate => migrate(&settings).await.map(|()| 0),
+        Command::Config { action: ConfigAction::Check } => {
+            settings.secret_key(Path::new("data"))?;
+            println!("configuration ok");
+            Ok(0)
+        }
+        Command::Healthcheck => Ok(if healthcheck(&settings) { 0 } else { 1 }),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let app = Application::build(settings, clock).await?;
+    let state = app.state();
+    log_mail_destination(&state)?;
+    tracing::info!(address = %format!("{}:{}", state.settings.server.host, app.port()), base_url = %state.settings.server.base_url, "listening");
+    app.run_with_worker().await
+}
+
+/// Says once where mail goes, so a first run knows where to find its `.eml` files.
+fn log_mail_destination(state: &AppState) -> anyhow::Result<()> {
+    if state.settings.email.worker_enabled {
+        let worker = startup::build_worker(state)?;
+        tracing::info!(destination = %worker.destination(), "email worker enabled");
+    }
+    Ok(())
+}
+
+async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let state = startup::build_state(settings, clock).await?;
+    let worker = startup::build_worker(&state)?;
+    tracing::info!(destination = %worker.destination(), "email worker starting");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    startup::shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = running.await;
+    Ok(())
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    startup::prepare_database(settings, &clock).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+/// A plain HTTP/1.1 GET so the container check needs no client library.
+fn healthcheck(settings: &Settings) -> bool {
+    let host = match settings.server.host.as_str() {
+        "0.0.0.0" => "127.0.0.1",
+        "::" | "[::]" => "::1",
+        other => other,
+    };
+    let probe = || -> anyhow::Result<bool> {
+        let mut stream = TcpStream::connect((host, settings.server.port)).context("connect")?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+        write!(stream, "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+    };
+    probe().unwrap_or(false)
+}

@@ -1,0 +1,178 @@
+//! Figment providers for the environment-variable layer and test overrides.
+
+use figment::value::{Dict, Map, Value};
+use figment::{Error, Metadata, Profile, Provider};
+use serde::Serialize;
+
+use super::ConfigError;
+
+/// Prefix of configuration environment variables (`ROLLCALL__SERVER__PORT`).
+pub const ENV_PREFIX: &str = "ROLLCALL__";
+/// Separator between key segments in environment variable names.
+pub const ENV_SEPARATOR: &str = "__";
+/// Environment variable naming the environment (`production`, `test`, ...).
+pub const ENV_NAME_VAR: &str = "ROLLCALL_ENV";
+
+pub(crate) const ENV_SOURCE_NAME: &str = "`ROLLCALL__` environment variable(s)";
+
+/// The `ROLLCALL__SECTION__KEY` layer, built from an injectable list of
+/// variables.
+///
+/// It behaves like figment's `Env::prefixed("ROLLCALL__").split("__")`
+/// (prefix matched ignoring case, keys lower-cased, `__` → `.`, names with an
+/// empty segment ignored, `[a, b]` parsed as a list, `"…"` unquoted) with one
+/// difference: a scalar value is always kept as the text given. Numbers and
+/// booleans are then read from that text by the lossy extraction, so
+/// `ROLLCALL__SERVER__PORT=9000` is a port while a secret made only of digits
+/// (or with leading zeros) stays exactly as written.
+///
+/// figment's own `Env` reads the process environment directly, which cannot
+/// be tested without mutating global state; this one is fed
+/// `std::env::vars_os()` by [`super::Settings::load`] and a literal list by
+/// tests.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EnvLayer {
+    /// (dotted lower-case key, raw value), sorted by key.
+    vars: Vec<(String, String)>,
+}
+
+impl EnvLayer {
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut vars: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let name = name.trim();
+                let head = name.get(..ENV_PREFIX.len())?;
+                if !head.eq_ignore_ascii_case(ENV_PREFIX) {
+                    return None;
+                }
+                let key = name[ENV_PREFIX.len()..]
+                    .replace(ENV_SEPARATOR, ".")
+                    .trim()
+                    .to_ascii_lowercase();
+                if key.is_empty() || key.split('.').any(str::is_empty) {
+                    return None;
+                }
+                Some((key, value))
+            })
+            .collect();
+        vars.sort();
+        Self { vars }
+    }
+}
+
+fn env_value(raw: &str) -> Value {
+    match raw.parse::<Value>() {
+        Ok(value @ (Value::Array(..) | Value::Dict(..) | Value::String(..))) => value,
+        _ => Value::from(raw.to_owned()),
+    }
+}
+
+/// Inserts `value` at the dotted `key` inside `dict`, creating tables.
+fn insert_nested(dict: &mut Dict, key: &str, value: Value) {
+    match key.split_once('.') {
+        None => {
+            dict.insert(key.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let entry = dict
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if !matches!(entry, Value::Dict(..)) {
+                *entry = Value::from(Dict::new());
+            }
+            if let Value::Dict(_, inner) = entry {
+                insert_nested(inner, rest, value);
+            }
+        }
+    }
+}
+
+impl Provider for EnvLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(ENV_SOURCE_NAME).interpolater(|_: &Profile, keys: &[&str]| {
+            let upper: Vec<String> = keys.iter().map(|k| k.to_ascii_uppercase()).collect();
+            format!("{ENV_PREFIX}{}", upper.join(ENV_SEPARATOR))
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, Error> {
+        let mut dict = Dict::new();
+        for (key, raw) in &self.vars {
+            insert_nested(&mut dict, key, env_value(raw));
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// Extra values merged after every other layer, keyed by dotted path; pass
+/// it as the `overrides` of [`super::Settings::load_with`].
+///
+/// ```ignore
+/// let overrides = Overrides::new()
+///     .set("server.port", 0)
+///     .set("database.url", "sqlite://target/test.db")
+///     .set("signup.interests", ["Talks", "Training"]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    dict: Dict,
+    error: Option<String>,
+}
+
+impl Overrides {
+    /// No overrides.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the dotted `key` (e.g. `email.smtp.port`) to `value`.
+    #[must_use]
+    pub fn set<T: Serialize>(mut self, key: &str, value: T) -> Self {
+        match Value::serialize(value) {
+            Ok(value) => insert_nested(&mut self.dict, key, value),
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(format!("{key}: {e}"));
+                }
+            }
+        }
+        self
+    }
+}
+
+impl Serialize for Overrides {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.error {
+            Some(e) => Err(serde::ser::Error::custom(e)),
+            None => self.dict.serialize(serializer),
+        }
+    }
+}
+
+/// The overrides as a figment provider.
+pub(crate) struct OverridesLayer(Dict);
+
+impl OverridesLayer {
+    pub(crate) fn new<T: Serialize>(overrides: &T) -> Result<Self, ConfigError> {
+        match Value::serialize(overrides) {
+            Ok(Value::Dict(_, dict)) => Ok(Self(dict)),
+            Ok(Value::Empty(..)) => Ok(Self(Dict::new())),
+            Ok(other) => Err(ConfigError::new(
+                "overrides",
+                format!("must be a map of sections, not {}", other.to_actual()),
+            )),
+            Err(e) => Err(ConfigError::new("overrides", e.to_string())),
+        }
+    }
+}
+
+impl Provider for OverridesLayer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("overrides")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, Error> {
+        Ok(Profile::Default.collect(self.0.clone()))
+    }
+}

@@ -1,0 +1,122 @@
+//! Storage. All SQL and every backend difference live in this module: nothing
+//! outside it names a diesel table. The backend is chosen from the URL scheme by
+//! our own code; SQLite connections get their pragmas on acquire, and every write
+//! transaction on SQLite is `BEGIN IMMEDIATE`.
+
+pub mod codes;
+pub mod consents;
+mod connection;
+pub mod ledger;
+pub mod lifecycle;
+pub mod migrations;
+pub mod outbox;
+pub mod registrations;
+pub mod schema;
+pub mod signups;
+pub mod suppressions;
+pub mod tokens;
+pub mod writer;
+
+pub use connection::{Backend, DbConnection, Pool, PooledConnection, connect, open_pool};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::Error as QueryError;
+
+/// Errors from the storage layer. Expected outcomes are values, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database query failed")]
+    Query(#[from] QueryError),
+    #[error("no database connection available")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("could not connect to the database: {0}")]
+    Connect(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("the database writer is not running")]
+    WriterGone,
+    #[error("the write queue is full")]
+    QueueFull,
+    #[error("a blocking database task failed")]
+    Join,
+}
+
+impl DbError {
+    /// Whether this failure means "try again later" (503) rather than a fault (500).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            DbError::Pool(_) | DbError::Connect(_) | DbError::QueueFull | DbError::WriterGone
+        ) || matches!(
+            self,
+            DbError::Query(QueryError::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _
+            ))
+        )
+    }
+}
+
+/// Runs `work` as one write transaction: `BEGIN IMMEDIATE` on SQLite (so writers
+/// queue on the lock instead of failing with SQLITE_BUSY mid-transaction), a plain
+/// `BEGIN` on PostgreSQL. Nested `conn.transaction` calls inside become savepoints.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<QueryError>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match work(conn) {
+        Ok(value) => match commit(conn) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                // The transaction may still be open after a failed COMMIT.
+                let _ = rollback(conn);
+                Err(error.into())
+            }
+        },
+        Err(error) => {
+            let _ = rollback(conn);
+            Err(error)
+        }
+    }
+}
+
+fn commit(conn: &mut DbConnection) -> Result<(), QueryError> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
+        DbConnection::Postgres(c) => AnsiTransactionManager::commit_transaction(c),
+    }
+}
+
+fn rollback(conn: &mut DbConnection) -> Result<(), QueryError> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+        DbConnection::Postgres(c) => AnsiTransactionManager::rollback_transaction(c),
+    }
+}
+
+/// Runs blocking database work off the async threads.
+pub async fn blocking<T, F>(pool: &Pool, work: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| DbError::Join)?
+}
+
+/// A new random row id (UUIDv7: time-ordered, so keyset pages follow insertion).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

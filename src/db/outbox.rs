@@ -1,0 +1,224 @@
+//! The durable outbox. Enqueueing is an insert inside the caller's transaction;
+//! workers claim due rows with a lease and record outcomes fenced by `lease_owner`,
+//! so any number of workers may run on either backend.
+
+use super::schema::{delivery_attempts, outbox};
+use super::{DbConnection, DbError};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// Which message an outbox row will render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Confirmation,
+    AlreadyMember,
+    Welcome,
+    Manage,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Confirmation => "confirmation",
+            MessageKind::AlreadyMember => "already_member",
+            MessageKind::Welcome => "welcome",
+            MessageKind::Manage => "manage",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MessageKind> {
+        [
+            MessageKind::Confirmation,
+            MessageKind::AlreadyMember,
+            MessageKind::Welcome,
+            MessageKind::Manage,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// An outbox row as stored: a token id, never a token or a rendered body.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub registration_id: String,
+    pub kind: String,
+    pub token_id: Option<String>,
+    pub unsubscribe_token_id: Option<String>,
+    pub message_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub leased_until: Option<NaiveDateTime>,
+    pub lease_owner: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// A message to queue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub registration_id: &'a str,
+    pub kind: MessageKind,
+    pub token_id: Option<&'a str>,
+    pub unsubscribe_token_id: Option<&'a str>,
+}
+
+/// Queues a message; its Message-ID is fixed now so every retry carries the same.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    message: NewMessage<'_>,
+    mail_domain: &str,
+    now: NaiveDateTime,
+) -> Result<String, DbError> {
+    let id = super::new_id();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::registration_id.eq(message.registration_id),
+            outbox::kind.eq(message.kind.as_str()),
+            outbox::token_id.eq(message.token_id),
+            outbox::unsubscribe_token_id.eq(message.unsubscribe_token_id),
+            outbox::message_id.eq(format!("<{id}@{mail_domain}>")),
+            outbox::status.eq("queued"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Claims up to `limit` due messages for `owner` until `leased_until`. Runs in a
+/// write transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the `BEGIN
+/// IMMEDIATE` lock on SQLite. A lease that ran out (a crashed worker) is due again.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    owner: &str,
+    now: NaiveDateTime,
+    leased_until: NaiveDateTime,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, DbError> {
+    super::write_transaction(conn, |conn| {
+        let due = outbox::table
+            .filter(outbox::status.eq("queued"))
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(outbox::leased_until.is_null().or(outbox::leased_until.le(now)))
+            .order(outbox::next_attempt_at.asc())
+            .limit(limit)
+            .select(outbox::id);
+        let ids: Vec<String> = match conn {
+            DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due.load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((
+                outbox::leased_until.eq(leased_until),
+                outbox::lease_owner.eq(owner),
+            ))
+            .execute(conn)?;
+        Ok(outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .select(OutboxRow::as_select())
+            .load(conn)?)
+    })
+}
+
+/// The result of one delivery attempt.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Sent,
+    Retry { at: NaiveDateTime, error: String },
+    Failed { error: String },
+}
+
+/// Records an attempt's outcome if `owner` still holds the lease; returns whether
+/// it did (a worker whose lease ran out and was taken over records nothing).
+pub fn record_outcome(
+    conn: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    outcome: &Outcome,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    super::write_transaction(conn, |conn| {
+        let held = outbox::table
+            .find(id)
+            .filter(outbox::lease_owner.eq(owner))
+            .filter(outbox::status.eq("queued"));
+        let base = diesel::update(held);
+        let changed = match outcome {
+            Outcome::Sent => base
+                .set((
+                    outbox::status.eq("sent"),
+                    outbox::sent_at.eq(now),
+                    outbox::attempts.eq(outbox::attempts + 1),
+                    outbox::leased_until.eq(None::<NaiveDateTime>),
+                    outbox::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?,
+            Outcome::Retry { at, error } => base
+                .set((
+                    outbox::next_attempt_at.eq(at),
+                    outbox::attempts.eq(outbox::attempts + 1),
+                    outbox::leased_until.eq(None::<NaiveDateTime>),
+                    outbox::last_error.eq(error),
+                ))
+                .execute(conn)?,
+            Outcome::Failed { error } => base
+                .set((
+                    outbox::status.eq("failed"),
+                    outbox::attempts.eq(outbox::attempts + 1),
+                    outbox::leased_until.eq(None::<NaiveDateTime>),
+                    outbox::last_error.eq(error),
+                ))
+                .execute(conn)?,
+        };
+        if changed == 1 {
+            let (result, detail) = match outcome {
+                Outcome::Sent => ("sent", None),
+                Outcome::Retry { error, .. } => ("retry", Some(error.as_str())),
+                Outcome::Failed { error } => ("failed", Some(error.as_str())),
+            };
+            diesel::insert_into(delivery_attempts::table)
+                .values((
+                    delivery_attempts::id.eq(super::new_id()),
+                    delivery_attempts::outbox_id.eq(id),
+                    delivery_attempts::attempted_at.eq(now),
+                    delivery_attempts::worker.eq(owner),
+                    delivery_attempts::result.eq(result),
+                    delivery_attempts::detail.eq(detail),
+                ))
+                .execute(conn)?;
+        }
+        Ok(changed == 1)
+    })
+}
+
+/// Puts a failed message back in the queue, due now.
+pub fn requeue_failed(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq("failed")))
+        .set((
+            outbox::status.eq("queued"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::leased_until.eq(None::<NaiveDateTime>),
+            outbox::lease_owner.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// How many messages are in each status.
+pub fn count_by_status(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}

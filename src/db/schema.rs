@@ -1,0 +1,124 @@
+//! Table definitions shared by both backends: portable types only.
+
+diesel::table! {
+    consent_texts (version) {
+        version -> Text,
+        body -> Text,
+        first_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        email -> Text,
+        email_key -> Text,
+        name -> Text,
+        organisation -> Nullable<Text>,
+        org_type -> Nullable<Text>,
+        country -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        interests -> Text,
+        status -> Text,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_signup_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        confirmed_via -> Nullable<Text>,
+        confirm_ip -> Nullable<Text>,
+        confirm_user_agent -> Nullable<Text>,
+        unsubscribed_at -> Nullable<Timestamp>,
+        last_email_at -> Nullable<Timestamp>,
+        code_failures -> Integer,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        registration_id -> Text,
+        given_at -> Timestamp,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        text_version -> Text,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> Text,
+        registration_id -> Text,
+        purpose -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        registration_id -> Text,
+        kind -> Text,
+        token_id -> Nullable<Text>,
+        unsubscribe_token_id -> Nullable<Text>,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> Text,
+        outbox_id -> Text,
+        attempted_at -> Timestamp,
+        worker -> Text,
+        result -> Text,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ledger (id) {
+        id -> Text,
+        registration_id -> Text,
+        event -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        consent_text_version -> Nullable<Text>,
+        source -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    suppressions (email_hash) {
+        email_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(consents -> registrations (registration_id));
+diesel::joinable!(tokens -> registrations (registration_id));
+diesel::joinable!(outbox -> registrations (registration_id));
+diesel::joinable!(delivery_attempts -> outbox (outbox_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    consent_texts,
+    registrations,
+    consents,
+    tokens,
+    outbox,
+    delivery_attempts,
+    ledger,
+    suppressions,
+);

@@ -1,0 +1,117 @@
+//! Token rows. A row holds SHA-256(token) and never the token itself: the token
+//! is re-derived from the row id and the secret key when a message is rendered.
+
+use super::schema::tokens::{self, dsl};
+use super::{DbConnection, DbError};
+use crate::tokens::{Keys, TokenPurpose, token_hash};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// A token row as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub registration_id: String,
+    pub purpose: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+impl TokenRow {
+    pub fn is_expired(&self, now: NaiveDateTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// Creates a token row and returns its id.
+pub fn create(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    registration_id: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<String, DbError> {
+    let id = super::new_id();
+    let hash = token_hash(&keys.token(purpose, &id));
+    diesel::insert_into(dsl::tokens)
+        .values((
+            dsl::id.eq(&id),
+            dsl::registration_id.eq(registration_id),
+            dsl::purpose.eq(purpose.as_str()),
+            dsl::token_hash.eq(hash),
+            dsl::created_at.eq(now),
+            dsl::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Finds the row for a presented token of the given purpose.
+pub fn find(
+    conn: &mut DbConnection,
+    purpose: TokenPurpose,
+    token: &str,
+) -> Result<Option<TokenRow>, DbError> {
+    Ok(dsl::tokens
+        .filter(dsl::token_hash.eq(token_hash(token)))
+        .filter(dsl::purpose.eq(purpose.as_str()))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Confirmation tokens of a registration that are unused and unexpired.
+pub fn live_confirm_ids(
+    conn: &mut DbConnection,
+    registration_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, DbError> {
+    Ok(dsl::tokens
+        .filter(dsl::registration_id.eq(registration_id))
+        .filter(dsl::purpose.eq(TokenPurpose::Confirm.as_str()))
+        .filter(dsl::used_at.is_null())
+        .filter(dsl::expires_at.gt(now))
+        .select(dsl::id)
+        .load(conn)?)
+}
+
+/// Spends every unused token of a purpose for a registration.
+pub fn spend_all(
+    conn: &mut DbConnection,
+    registration_id: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(
+        dsl::tokens
+            .filter(dsl::registration_id.eq(registration_id))
+            .filter(dsl::purpose.eq(purpose.as_str()))
+            .filter(dsl::used_at.is_null()),
+    )
+    .set(dsl::used_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The registration's unsubscribe token id, created on first need (they never expire).
+pub fn unsubscribe_token_id(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    registration_id: &str,
+    now: NaiveDateTime,
+) -> Result<String, DbError> {
+    let existing: Option<String> = dsl::tokens
+        .filter(dsl::registration_id.eq(registration_id))
+        .filter(dsl::purpose.eq(TokenPurpose::Unsubscribe.as_str()))
+        .select(dsl::id)
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some(id) => Ok(id),
+        None => create(conn, keys, registration_id, TokenPurpose::Unsubscribe, now, None),
+    }
+}

@@ -1,0 +1,31 @@
+//! Where a registration is in its life cycle.
+
+/// `pending` → (confirm) → `confirmed` → (unsubscribe) → `unsubscribed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Pending,
+    Confirmed,
+    Unsubscribed,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Pending, Status::Confirmed, Status::Unsubscribed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Confirmed => "confirmed",
+            Status::Unsubscribed => "unsubscribed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

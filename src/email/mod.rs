@@ -1,0 +1,7 @@
+//! Email: rendering from `templates/email/`, the transports (SMTP or files), and
+//! the outbox worker. The request path never waits on SMTP: it only queues.
+
+pub mod headers;
+pub mod render;
+pub mod transport;
+pub mod worker;

@@ -1,0 +1,148 @@
+//! Rendering outbox rows into messages. Tokens and codes are re-derived here
+//! from the row's token ids; they are never stored.
+
+use crate::db::outbox::{MessageKind, OutboxRow};
+use crate::db::registrations::Registration;
+use crate::email::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
+use crate::pages::GroupView;
+use crate::tokens::{Keys, TokenPurpose};
+use askama::Template;
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+
+macro_rules! message_templates {
+    ($text:ident = $text_path:literal, $html:ident = $html_path:literal, { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Template)]
+        #[template(path = $text_path)]
+        struct $text<'a> {
+            group: &'a GroupView,
+            #[allow(dead_code)]
+            subject: &'a str,
+            $($field: $ty),*
+        }
+
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a> {
+            group: &'a GroupView,
+            subject: &'a str,
+            $($field: $ty),*
+        }
+    };
+}
+
+message_templates!(ConfirmationText = "email/confirmation.txt", ConfirmationHtml = "email/confirmation.html", {
+    link: &'a str, code: Option<&'a str>, ttl_hours: u32,
+});
+message_templates!(AlreadyMemberText = "email/already_member.txt", AlreadyMemberHtml = "email/already_member.html", {
+    base_url: &'a str,
+});
+message_templates!(WelcomeText = "email/welcome.txt", WelcomeHtml = "email/welcome.html", {
+    name: &'a str, unsubscribe_url: &'a str,
+});
+message_templates!(ManageText = "email/manage.txt", ManageHtml = "email/manage.html", {
+    link: &'a str,
+});
+
+/// Why a row could not become a message. Both are permanent for that row.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("outbox row has an unknown kind or is missing its token")]
+    BadRow,
+    #[error("the recipient address is not accepted by the mail library")]
+    BadAddress,
+    #[error("template failed: {0}")]
+    Template(#[from] askama::Error),
+    #[error("message could not be built: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// A rendered message before addressing.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Confirmation, "already on the list" and manage messages are automatic replies.
+    pub auto_submitted: bool,
+    /// The one-click unsubscribe URL for list mail.
+    pub unsubscribe_url: Option<String>,
+}
+
+/// Everything needed to render any message.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    pub keys: Keys,
+    pub group: GroupView,
+    pub base_url: String,
+    pub from: Mailbox,
+    pub reply_to: Mailbox,
+    pub token_ttl_hours: u32,
+}
+
+impl Renderer {
+    /// Renders the body of an outbox row for its registration.
+    pub fn render(&self, row: &OutboxRow, registration: &Registration) -> Result<Rendered, RenderError> {
+        let kind = MessageKind::parse(&row.kind).ok_or(RenderError::BadRow)?;
+        let group = &self.group;
+        let link_for = |purpose: TokenPurpose, path: &str| -> Result<String, RenderError> {
+            let id = row.token_id.as_deref().ok_or(RenderError::BadRow)?;
+            Ok(format!("{}{path}?token={}", self.base_url, self.keys.token(purpose, id)))
+        };
+        Ok(match kind {
+            MessageKind::Confirmation => {
+                let link = link_for(TokenPurpose::Confirm, "/subscriptions/confirm")?;
+                let code = row.token_id.as_deref().map(|id| self.keys.code(id));
+                let subject = format!("Confirm your registration with {}", group.name);
+                let (code, ttl_hours) = (code.as_deref(), self.token_ttl_hours);
+                let text = ConfirmationText { group, subject: &subject, link: &link, code, ttl_hours }.render()?;
+                let html = ConfirmationHtml { group, subject: &subject, link: &link, code, ttl_hours }.render()?;
+                Rendered { subject, text, html, auto_submitted: true, unsubscribe_url: None }
+            }
+            MessageKind::AlreadyMember => {
+                let subject = format!("You are already on the {} list", group.name);
+                let base_url = self.base_url.as_str();
+                let text = AlreadyMemberText { group, subject: &subject, base_url }.render()?;
+                let html = AlreadyMemberHtml { group, subject: &subject, base_url }.render()?;
+                Rendered { subject, text, html, auto_submitted: true, unsubscribe_url: None }
+            }
+            MessageKind::Manage => {
+                let link = link_for(TokenPurpose::Manage, "/manage")?;
+                let subject = format!("Manage your {} registration", group.name);
+                let text = ManageText { group, subject: &subject, link: &link }.render()?;
+                let html = ManageHtml { group, subject: &subject, link: &link }.render()?;
+                Rendered { subject, text, html, auto_submitted: true, unsubscribe_url: None }
+            }
+            MessageKind::Welcome => {
+                let id = row.unsubscribe_token_id.as_deref().ok_or(RenderError::BadRow)?;
+                let url = format!("{}/unsubscribe?token={}", self.base_url, self.keys.token(TokenPurpose::Unsubscribe, id));
+                let subject = format!("Welcome to {}", group.name);
+                let name = registration.name.as_str();
+                let text = WelcomeText { group, subject: &subject, name, unsubscribe_url: &url }.render()?;
+                let html = WelcomeHtml { group, subject: &subject, name, unsubscribe_url: &url }.render()?;
+                Rendered { subject, text, html, auto_submitted: false, unsubscribe_url: Some(url) }
+            }
+        })
+    }
+
+    /// Addresses a rendered message to the registration. The typed name is not
+    /// used in the To header, so the form cannot relay text to a stranger.
+    pub fn message(&self, rendered: Rendered, to: &str, message_id: &str) -> Result<Message, RenderError> {
+        let to: Mailbox = to.parse().map_err(|_| RenderError::BadAddress)?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .reply_to(self.reply_to.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(message_id.to_owned()));
+        if rendered.auto_submitted {
+            builder = builder.header(AutoSubmitted("auto-generated".to_owned()));
+        }
+        if let Some(url) = rendered.unsubscribe_url {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
+        }
+        Ok(builder.multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))?)
+    }
+}

@@ -1,0 +1,17 @@
+//! rollcall: interest registration and a double-opt-in mailing list for a community group.
+
+pub mod cli;
+pub mod clock;
+pub mod configuration;
+pub mod db;
+pub mod domain;
+pub mod email;
+pub mod metrics;
+pub mod pages;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+mod telemetry_middleware;
+pub mod tokens;
+pub mod web;

@@ -1,0 +1,235 @@
+//! Page view models for the askama templates: plain strings and flags, built
+//! from settings and parsed values, so templates hold no logic.
+
+use crate::configuration::{GroupSettings, SignupSettings};
+use crate::domain::{Country, FieldErrors, OrgType, RawSignup, TimeZoneName};
+use askama::Template;
+use std::collections::BTreeMap;
+
+/// The group's identity, shown in every page header and footer.
+#[derive(Debug, Clone)]
+pub struct GroupView {
+    pub name: String,
+    pub description: String,
+    pub contact_email: String,
+    pub website: String,
+    pub postal_address: String,
+    pub privacy_url: String,
+}
+
+impl From<&GroupSettings> for GroupView {
+    fn from(g: &GroupSettings) -> Self {
+        Self {
+            name: g.name.clone(),
+            description: g.description.clone(),
+            contact_email: g.contact_email.clone(),
+            website: g.website.clone(),
+            postal_address: g.postal_address.clone(),
+            privacy_url: g.privacy_url.clone(),
+        }
+    }
+}
+
+/// One `<option>` or checkbox. An empty value is a separator.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    fn new(value: &str, label: &str, current: Option<&str>) -> Self {
+        Self {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: current.is_some_and(|c| c.eq_ignore_ascii_case(value)),
+        }
+    }
+
+    fn separator() -> Self {
+        Self { value: String::new(), label: String::new(), selected: false }
+    }
+}
+
+/// Field errors as the form shows them: one joined message per field.
+#[derive(Debug, Default, Clone)]
+pub struct PageErrors(BTreeMap<String, String>);
+
+impl PageErrors {
+    pub fn message(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl From<&FieldErrors> for PageErrors {
+    fn from(errors: &FieldErrors) -> Self {
+        Self(
+            errors
+                .iter()
+                .map(|(field, messages)| (field.to_string(), messages.join("; ")))
+                .collect(),
+        )
+    }
+}
+
+/// The values typed into the form, kept when it is shown again.
+#[derive(Debug, Default, Clone)]
+pub struct FormValues {
+    pub email: String,
+    pub name: String,
+    pub organisation: String,
+    pub consent: bool,
+}
+
+/// The signup form.
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub group: GroupView,
+    pub csrf_token: String,
+    pub consent_text: String,
+    pub form: FormValues,
+    pub errors: PageErrors,
+    pub org_types: Vec<Choice>,
+    pub countries: Vec<Choice>,
+    pub timezones: Vec<Choice>,
+    pub interests: Vec<Choice>,
+}
+
+impl SignupPage {
+    /// The form, blank or filled with what was submitted.
+    pub fn new(group: GroupView, signup: &SignupSettings, csrf_token: String, raw: &RawSignup, errors: &FieldErrors) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            group,
+            csrf_token,
+            consent_text: signup.consent_text.clone(),
+            form: FormValues {
+                email: text(&raw.email),
+                name: text(&raw.name),
+                organisation: text(&raw.organisation),
+                consent: raw.consent == Some(true),
+            },
+            errors: PageErrors::from(errors),
+            org_types: OrgType::ALL
+                .iter()
+                .map(|t| Choice::new(t.as_str(), t.label(), raw.org_type.as_deref()))
+                .collect(),
+            countries: country_choices(&signup.featured_countries, raw.country.as_deref()),
+            timezones: timezone_choices(&signup.featured_timezones, raw.timezone.as_deref()),
+            interests: signup
+                .interests
+                .iter()
+                .map(|i| Choice {
+                    value: i.clone(),
+                    label: i.clone(),
+                    selected: raw.interests.contains(i),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn country_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
+    let current = current.map(str::trim);
+    let mut choices: Vec<Choice> = featured
+        .iter()
+        .filter_map(|code| Country::all().iter().find(|(c, _)| c.eq_ignore_ascii_case(code)))
+        .map(|(code, name)| Choice::new(code, name, current))
+        .collect();
+    choices.push(Choice::separator());
+    let mut rest: Vec<&(&str, &str)> = Country::all()
+        .iter()
+        .filter(|(code, _)| !featured.iter().any(|f| f.eq_ignore_ascii_case(code)))
+        .collect();
+    rest.sort_by_key(|(_, name)| *name);
+    choices.extend(rest.into_iter().map(|(code, name)| Choice::new(code, name, current)));
+    choices
+}
+
+fn timezone_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
+    let current = current.map(str::trim);
+    let mut choices: Vec<Choice> = featured
+        .iter()
+        .map(|zone| Choice::new(zone, &zone.replace('_', " "), current))
+        .collect();
+    choices.push(Choice::separator());
+    choices.extend(
+        TimeZoneName::all()
+            .filter(|zone| !featured.iter().any(|f| f == zone))
+            .map(|zone| Choice::new(zone, &zone.replace('_', " "), current)),
+    );
+    choices
+}
+
+/// A simple page: a heading, some paragraphs and an optional link.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub group: GroupView,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub link: Option<(String, String)>,
+}
+
+impl MessagePage {
+    pub fn new(group: GroupView, title: &str, paragraphs: &[&str]) -> Self {
+        Self {
+            group,
+            title: title.to_owned(),
+            paragraphs: paragraphs.iter().map(|p| p.to_string()).collect(),
+            link: None,
+        }
+    }
+
+    pub fn with_link(mut self, href: &str, text: &str) -> Self {
+        self.link = Some((href.to_owned(), text.to_owned()));
+        self
+    }
+}
+
+/// "Check your inbox": the code form, the resend form and the manage form.
+#[derive(Template)]
+#[template(path = "check.html")]
+pub struct CheckPage {
+    pub group: GroupView,
+    pub csrf_token: String,
+    pub code_error: Option<String>,
+}
+
+/// What the confirmation page offers.
+pub enum ConfirmState {
+    /// A usable link: one Confirm button that POSTs the token.
+    Ready(String),
+    Done,
+    /// Expired or unknown: a resend form.
+    Resend,
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub group: GroupView,
+    pub title: String,
+    pub explanation: String,
+    pub state: ConfirmState,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+pub struct UnsubscribePage {
+    pub group: GroupView,
+    pub done: bool,
+    pub token: String,
+}

@@ -1,0 +1,132 @@
+//! Confirmation: GET shows one button and never changes state; POST confirms
+//! with the link's token, or with the 6-digit code and the `rollcall_signup` cookie.
+
+use super::signup::{SIGNUP_COOKIE, too_many_requests};
+use crate::db::codes::{self, CodeResult};
+use crate::db::lifecycle::{self, ConfirmLink, Confirmation};
+use crate::db::registrations::ConfirmEvidence;
+use crate::db::{self};
+use crate::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
+use crate::startup::mail_domain;
+use crate::state::AppState;
+use crate::web::body::{decode_form, form_value};
+use crate::web::client::{client_ip, user_agent};
+use crate::web::error::AppError;
+use crate::web::{cookies, csrf, render};
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+}
+
+/// `GET /subscriptions/check`.
+pub async fn check(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    check_page(&req, &state, StatusCode::OK, None)
+}
+
+fn check_page(req: &HttpRequest, state: &AppState, status: StatusCode, code_error: Option<&str>) -> HttpResponse {
+    let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
+    let page = CheckPage { group: state.group.clone(), csrf_token: seed.form_token(&state.keys), code_error: code_error.map(str::to_owned) };
+    let mut response = HttpResponse::build(status);
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    render::page_with(response, &page)
+}
+
+/// `GET /subscriptions/confirm?token=T`.
+pub async fn show(req: HttpRequest, query: web::Query<TokenQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let now = state.clock.now_naive();
+    let lookup = token.clone();
+    let link = db::blocking(&state.pool, move |c| lifecycle::inspect_confirm(c, &lookup, now)).await?;
+    let (status, state_view) = match link {
+        ConfirmLink::Usable(_) => (StatusCode::OK, ConfirmState::Ready(token)),
+        ConfirmLink::AlreadyConfirmed => (StatusCode::OK, ConfirmState::Done),
+        ConfirmLink::Expired => (StatusCode::GONE, ConfirmState::Resend),
+        ConfirmLink::Unknown => (StatusCode::NOT_FOUND, ConfirmState::Resend),
+    };
+    Ok(confirm_page(&req, &state, status, state_view))
+}
+
+fn confirm_page(req: &HttpRequest, state: &AppState, status: StatusCode, view: ConfirmState) -> HttpResponse {
+    let (title, explanation) = match (&view, status) {
+        (ConfirmState::Ready(_), _) => ("Confirm your registration", ""),
+        (ConfirmState::Done, _) => ("You are already confirmed", ""),
+        (ConfirmState::Resend, StatusCode::GONE) => ("This link has expired", "Confirmation links work for a limited time, and each works only until the registration is confirmed."),
+        (ConfirmState::Resend, _) => ("This link is not valid", "The link may have been copied incompletely, or it belongs to a registration that no longer exists."),
+    };
+    let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
+    let page = ConfirmPage {
+        group: state.group.clone(),
+        title: title.to_owned(),
+        explanation: explanation.to_owned(),
+        state: view,
+        csrf_token: seed.form_token(&state.keys),
+    };
+    let mut response = HttpResponse::build(status);
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    let mut response = render::page_with(response, &page);
+    render::token_page_headers(&mut response);
+    response
+}
+
+/// `POST /subscriptions/confirm`: `token`, or `code` with the signup cookie.
+pub async fn submit(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Ok(pairs) = decode_form(&body) else {
+        return Ok(HttpResponse::BadRequest().content_type("text/plain; charset=utf-8").body("The form could not be read."));
+    };
+    let evidence = |via: &'static str| ConfirmEvidence {
+        via,
+        ip: Some(client_ip(&req, &state.settings.server.trusted_proxies).to_string()),
+        user_agent: user_agent(&req),
+    };
+    let (keys, domain, now) = (state.keys.clone(), mail_domain(&state.settings.server.base_url), state.clock.now_naive());
+    if let Some(token) = form_value(&pairs, "token").filter(|t| !t.is_empty()) {
+        let evidence = evidence("link");
+        let result = db::blocking(&state.pool, move |c| lifecycle::confirm_with_token(c, &keys, &token, &evidence, &domain, now)).await?;
+        return Ok(match result {
+            Confirmation::Confirmed | Confirmation::AlreadyConfirmed => to_welcome(),
+            Confirmation::Expired => confirm_page(&req, &state, StatusCode::GONE, ConfirmState::Resend),
+            Confirmation::Unknown => confirm_page(&req, &state, StatusCode::NOT_FOUND, ConfirmState::Resend),
+        });
+    }
+    if let Err(wait) = state.limiter.check(client_ip(&req, &state.settings.server.trusted_proxies)) {
+        return Ok(too_many_requests(wait));
+    }
+    let code = form_value(&pairs, "code").unwrap_or_default().trim().to_owned();
+    let registration_id = req
+        .cookie(SIGNUP_COOKIE)
+        .and_then(|c| cookies::verified_value(&state.keys, SIGNUP_COOKIE, c.value()).map(str::to_owned));
+    let Some(registration_id) = registration_id.filter(|_| code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) else {
+        return Ok(check_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, Some("That code is not right. Check the email and try again, or use the link in it.")));
+    };
+    let (evidence, max) = (evidence("code"), i32::try_from(state.settings.signup.code_max_attempts).unwrap_or(i32::MAX));
+    let result = db::blocking(&state.pool, move |c| codes::confirm_with_code(c, &keys, &registration_id, &code, max, &evidence, &domain, now)).await?;
+    Ok(match result {
+        CodeResult::Confirmed | CodeResult::AlreadyConfirmed => to_welcome(),
+        CodeResult::Wrong => check_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, Some("That code is not right. Check the email and try again, or use the link in it.")),
+        CodeResult::Locked => check_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, Some("Too many wrong codes. Please use the link in the email instead.")),
+    })
+}
+
+fn to_welcome() -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((LOCATION, "/subscriptions/confirmed")).finish()
+}
+
+/// `GET /subscriptions/confirmed`.
+pub async fn confirmed(state: web::Data<AppState>) -> HttpResponse {
+    let page = MessagePage::new(
+        state.group.clone(),
+        "Welcome!",
+        &["Your registration is confirmed. A welcome email is on its way, with a link to unsubscribe whenever you like."],
+    )
+    .with_link("/", "Back to the start");
+    render::page(StatusCode::OK, &page)
+}

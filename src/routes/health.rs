@@ -1,0 +1,51 @@
+//! Liveness, readiness and metrics.
+
+use crate::db;
+use crate::state::AppState;
+use crate::web::client::client_ip;
+use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER};
+use actix_web::{HttpRequest, HttpResponse, web};
+use subtle::ConstantTimeEq;
+
+pub async fn health() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// 200 when the database answers a query, else 503.
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let answered = db::blocking(&state.pool, |conn| {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SELECT 1").map_err(db::DbError::from)
+    })
+    .await;
+    match answered {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            HttpResponse::ServiceUnavailable()
+                .insert_header((RETRY_AFTER, "5"))
+                .content_type("text/plain")
+                .body("database unavailable")
+        }
+    }
+}
+
+/// Prometheus text, for the bearer of `server.metrics_token`; while that key is
+/// unset, for loopback clients only. Anyone else gets a 404, as if nothing were here.
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let allowed = match &state.settings.server.metrics_token {
+        Some(token) => req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))),
+        None => client_ip(&req, &state.settings.server.trusted_proxies).is_loopback(),
+    };
+    if !allowed {
+        return super::not_found().await;
+    }
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(state.metrics.render())
+}

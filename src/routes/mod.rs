@@ -1,0 +1,30 @@
+//! HTTP only: extract → parse → call → respond. The route table is here, in one place.
+
+mod confirm;
+mod health;
+mod signup;
+mod unsubscribe;
+
+use actix_web::{HttpResponse, web};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(signup::form))
+        .route("/subscriptions", web::post().to(signup::submit_form))
+        .route("/api/v1/subscriptions", web::post().to(signup::submit_api))
+        .route("/subscriptions/check", web::get().to(confirm::check))
+        .route("/subscriptions/confirm", web::get().to(confirm::show))
+        .route("/subscriptions/confirm", web::post().to(confirm::submit))
+        .route("/subscriptions/confirmed", web::get().to(confirm::confirmed))
+        .route("/unsubscribe", web::get().to(unsubscribe::show))
+        .route("/unsubscribe", web::post().to(unsubscribe::submit))
+        .route("/health", web::get().to(health::health))
+        .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(health::metrics));
+}
+
+/// Unknown paths.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("Not found")
+}

@@ -1,0 +1,217 @@
+//! Wiring: settings → storage → writer → HTTP server (and, when enabled, the
+//! email worker and the periodic tasks).
+
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+use crate::db::consents::{self, ConsentTextCheck};
+use crate::db::signups::SignupRules;
+use crate::db::writer::{BatchObserver, Writer};
+use crate::db::{self, Pool};
+use crate::metrics::Metrics;
+use crate::pages::GroupView;
+use crate::state::AppState;
+use crate::tokens::Keys;
+use crate::web::limiter::IpLimiter;
+use crate::email::render::Renderer;
+use crate::email::transport::Mailer;
+use crate::email::worker::{Worker, WorkerConfig};
+use crate::{routes, telemetry_middleware};
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How many signups may wait for the writer before the answer is 503.
+const WRITE_QUEUE_CAPACITY: usize = 1024;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+/// Builds an email worker sharing the app's pool, clock and keys.
+pub fn build_worker(state: &AppState) -> anyhow::Result<Worker> {
+    let settings = &state.settings;
+    let mailer = Mailer::from_settings(&settings.email, Path::new("data").join("mail"))?;
+    let renderer = Renderer {
+        keys: state.keys.clone(),
+        group: state.group.clone(),
+        base_url: settings.server.base_url.clone(),
+        from: settings.email.from.parse().context("email.from")?,
+        reply_to: settings.email.reply_to.parse().context("email.reply_to")?,
+        token_ttl_hours: settings.signup.token_ttl_hours,
+    };
+    Ok(Worker::new(
+        state.pool.clone(),
+        mailer,
+        renderer,
+        state.clock.clone(),
+        WorkerConfig::from_settings(&settings.email),
+        Some(state.metrics.clone()),
+    ))
+}
+
+impl Application {
+    /// Opens storage, applies migrations, starts the writer and binds the port
+    /// (`server.port = 0` picks a free one).
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+        let state = build_state(settings, clock).await?;
+        let settings = state.settings.clone();
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("cannot listen on {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let server = http_server(listener, state.clone())?;
+        Ok(Application { port, server, state })
+    }
+
+    /// Serves until SIGINT/SIGTERM with the email worker running beside the
+    /// server (unless `email.worker_enabled = false`); both stop gracefully.
+    pub async fn run_with_worker(self) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = if self.state.settings.email.worker_enabled {
+            let worker = build_worker(&self.state)?;
+            Some(tokio::spawn(worker.run(stopped)))
+        } else {
+            None
+        };
+        let served = self.server.await;
+        let _ = stop.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        Ok(served?)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Storage, writer and shared state, without binding a port (the worker command uses this).
+pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Result<web::Data<AppState>> {
+    let settings = Arc::new(settings);
+    let keys = Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
+    let pool = prepare_database(&settings, &clock).await?;
+    let metrics = Arc::new(Metrics::new());
+    let writer = start_writer(&settings, &keys, &clock, &metrics).await?;
+    Ok(web::Data::new(AppState {
+        group: GroupView::from(&settings.group),
+        limiter: IpLimiter::new(&settings.rate_limit),
+        settings: settings.clone(),
+        pool,
+        writer,
+        clock,
+        keys,
+        metrics,
+    }))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+fn http_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let max_body = state.settings.server.max_body_bytes;
+    Ok(HttpServer::new(move || {
+        App::new()
+            .wrap_fn(telemetry_middleware::observe)
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(10)
+    .run())
+}
+
+/// Opens the pool, applies migrations and records the consent text version.
+pub async fn prepare_database(settings: &Settings, clock: &SharedClock) -> anyhow::Result<Pool> {
+    let url = settings.database.url.clone();
+    let (version, text) = (
+        settings.signup.consent_text_version.clone(),
+        settings.signup.consent_text.clone(),
+    );
+    let now = clock.now_naive();
+    let pool = db::open_pool(&url, settings.database.max_connections);
+    let check = tokio::task::spawn_blocking(move || -> anyhow::Result<ConsentTextCheck> {
+        let mut conn = db::connect(&url)?;
+        db::migrations::run_pending(&mut conn)?;
+        Ok(consents::register_text(&mut conn, &version, &text, now)?)
+    })
+    .await??;
+    if check == ConsentTextCheck::ChangedUnderOldVersion {
+        anyhow::bail!(
+            "signup.consent_text: the text changed but signup.consent_text_version did not; give the new text a new version"
+        );
+    }
+    Ok(pool)
+}
+
+struct MetricsObserver(Arc<Metrics>);
+
+impl BatchObserver for MetricsObserver {
+    fn batch_committed(&self, size: usize) {
+        self.0.write_batch(size);
+    }
+}
+
+async fn start_writer(settings: &Settings, keys: &Keys, clock: &SharedClock, metrics: &Arc<Metrics>) -> anyhow::Result<Writer> {
+    let url = settings.database.url.clone();
+    let conn = tokio::task::spawn_blocking(move || db::connect(&url)).await??;
+    let rules = signup_rules(settings, keys);
+    Ok(Writer::start(
+        conn,
+        rules,
+        clock.clone(),
+        WRITE_QUEUE_CAPACITY,
+        Box::new(MetricsObserver(metrics.clone())),
+    )?)
+}
+
+/// The signup rules from settings.
+pub fn signup_rules(settings: &Settings, keys: &Keys) -> SignupRules {
+    SignupRules {
+        keys: keys.clone(),
+        token_ttl: chrono::Duration::hours(i64::from(settings.signup.token_ttl_hours)),
+        resend_cooldown: chrono::Duration::seconds(i64::from(settings.signup.resend_cooldown_secs)),
+        mail_domain: mail_domain(&settings.server.base_url),
+    }
+}
+
+/// The host part of the base URL, for Message-IDs.
+pub fn mail_domain(base_url: &str) -> String {
+    base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost")
+        .to_owned()
+}

@@ -1,0 +1,33 @@
+//! What every handler shares.
+
+use crate::clock::SharedClock;
+use crate::configuration::Settings;
+use crate::db::Pool;
+use crate::db::writer::Writer;
+use crate::metrics::Metrics;
+use crate::pages::GroupView;
+use crate::tokens::Keys;
+use crate::web::limiter::IpLimiter;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: Pool,
+    pub writer: Writer,
+    pub clock: SharedClock,
+    pub keys: Keys,
+    pub metrics: Arc<Metrics>,
+    pub limiter: IpLimiter,
+    pub group: GroupView,
+}
+
+impl AppState {
+    pub fn now_unix(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// Cookies are `Secure` when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.settings.server.base_url.starts_with("https://")
+    }
+}

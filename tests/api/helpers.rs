@@ -1,0 +1,310 @@
+//! The test harness: spawn the app on either backend, fixtures, and the
+//! SKIPPED / ROLLCALL_TEST_REQUIRE rule of the project's contract.
+
+use chrono::{TimeZone, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use rollcall::clock::{ManualClock, SharedClock};
+use rollcall::configuration::{DatabaseUrl, Settings};
+use rollcall::db::{self, DbConnection};
+use rollcall::startup::Application;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::Arc;
+
+pub const TEST_SECRET: &str = "test-secret-key-0123456789abcdef0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body on one backend, or prints why it is skipped.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::helpers::Backend;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_available(concat!(module_path!(), "::postgres")) {
+                    super::$name(Backend::Postgres).await;
+                }
+            }
+        }
+    )*};
+}
+
+/// Whether the PostgreSQL variant can run; prints SKIPPED, or fails when required.
+pub fn postgres_available(test: &str) -> bool {
+    if std::env::var("ROLLCALL_TEST_DATABASE_URL").is_ok() {
+        return true;
+    }
+    let required = std::env::var("ROLLCALL_TEST_REQUIRE").unwrap_or_default();
+    assert!(
+        !required.split(',').any(|p| p.trim() == "postgres"),
+        "{test}: ROLLCALL_TEST_REQUIRE has postgres but ROLLCALL_TEST_DATABASE_URL is not set"
+    );
+    println!("SKIPPED {test} [postgres]: ROLLCALL_TEST_DATABASE_URL is not set");
+    false
+}
+
+/// A fresh, empty database for one test; PostgreSQL ones are dropped afterwards.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    pub raw_url: String,
+    _dir: tempfile::TempDir,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let path = dir.path().join("rollcall.db");
+                TestDatabase {
+                    url: DatabaseUrl::Sqlite(path.clone()),
+                    raw_url: format!("sqlite://{}", path.display()),
+                    _dir: dir,
+                    postgres_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL").expect("checked by postgres_available");
+                let name = format!("rollcall_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&admin).expect("connect to ROLLCALL_TEST_DATABASE_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let url = replace_database(&admin, &name);
+                TestDatabase {
+                    url: DatabaseUrl::Postgres(url.clone()),
+                    raw_url: url,
+                    _dir: dir,
+                    postgres_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub fn connect(&self) -> DbConnection {
+        db::connect(&self.url).expect("connect to test database")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let (Some(name), Ok(admin)) = (&self.postgres_name, std::env::var("ROLLCALL_TEST_DATABASE_URL")) {
+            if let Ok(mut conn) = PgConnection::establish(&admin) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Settings for a test app: config/default.toml plus test overrides.
+pub fn test_settings(database: &TestDatabase, extra: Value) -> Settings {
+    let mut overrides = json!({
+        "server": {"port": 0, "secret_key": TEST_SECRET, "base_url": "http://127.0.0.1:8080"},
+        "database": {"url": database.raw_url, "max_connections": 4},
+        "rate_limit": {"enabled": false},
+        "email": {"worker_enabled": false},
+        "log": {"level": "warn"},
+    });
+    merge(&mut overrides, extra);
+    Settings::load_with(Path::new("config"), Some("test"), std::iter::empty(), overrides).expect("test settings")
+}
+
+fn merge(base: &mut Value, extra: Value) {
+    match (base, extra) {
+        (Value::Object(base), Value::Object(extra)) => {
+            for (key, value) in extra {
+                merge(base.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (slot, value) => *slot = value,
+    }
+}
+
+/// A running app on a real port with its own database and a manual clock.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub database: TestDatabase,
+    pub settings: Settings,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, json!({})).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra: Value) -> TestApp {
+    let database = TestDatabase::create(backend);
+    let settings = test_settings(&database, extra);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap());
+    let shared: SharedClock = Arc::new(clock.clone());
+    let app = Application::build(settings.clone(), shared).await.expect("build app");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: client(),
+        clock,
+        database,
+        settings,
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GETs the form and returns its CSRF token (the client keeps the cookie).
+    pub async fn csrf_token(&self) -> String {
+        let page = self.client.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        extract_csrf(&page).expect("csrf token in the form")
+    }
+
+    /// Posts urlencoded pairs to a path.
+    pub async fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let body = encode_form(pairs);
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a valid signup through the form, with a fresh CSRF token.
+    pub async fn sign_up(&self, email: &str) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut pairs = valid_form(email);
+        pairs.push(("csrf_token", &token));
+        self.post_form("/subscriptions", &pairs).await
+    }
+
+    pub async fn post_json(&self, body: &Value) -> reqwest::Response {
+        self.client.post(self.url("/api/v1/subscriptions")).json(body).send().await.unwrap()
+    }
+
+    pub fn db(&self) -> DbConnection {
+        self.database.connect()
+    }
+
+    /// Runs a SQL query returning one integer (works on both backends).
+    pub fn count(&self, sql: &str) -> i64 {
+        count(&mut self.db(), sql)
+    }
+}
+
+pub fn count(conn: &mut DbConnection, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = format!("SELECT CAST(({sql}) AS BIGINT) AS n");
+    let rows: Vec<Count> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(query).load(c),
+        DbConnection::Postgres(c) => diesel::sql_query(query).load(c),
+    }
+    .expect("count query");
+    rows[0].n
+}
+
+pub fn valid_form(email: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("email", email),
+        ("name", "Aroha Ngata"),
+        ("organisation", "NIWA"),
+        ("org_type", "government"),
+        ("country", "nz"),
+        ("timezone", "Pacific/Auckland"),
+        ("consent", "yes"),
+    ]
+}
+
+pub fn valid_json(email: &str) -> Value {
+    json!({
+        "email": email,
+        "name": "Lachlan Smith",
+        "organisation": "CSIRO",
+        "org_type": "government",
+        "country": "AU",
+        "timezone": "Australia/Sydney",
+        "interests": [],
+        "consent": true
+    })
+}
+
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn extract_csrf(page: &str) -> Option<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_owned())
+}
+
+/// Removes every CSRF token value from a page, for byte comparisons.
+pub fn without_csrf(page: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        rest = &rest[i + marker.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}

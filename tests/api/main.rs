@@ -1,0 +1,10 @@
+//! Integration tests: the real app on a real port, a fresh database per test
+//! (a temporary SQLite file, and a new PostgreSQL database when
+//! ROLLCALL_TEST_DATABASE_URL is set), mail through a real SMTP server.
+
+mod helpers;
+mod smtp_server;
+
+mod ops;
+mod signup;
+mod storage;

@@ -1,0 +1,1114 @@
+//! A real, in-process SMTP server for integration tests.
+//!
+//! [`SmtpServer::start`] binds `127.0.0.1` on a free port and speaks enough
+//! plain-text SMTP (no STARTTLS, no AUTH) for lettre's pooled async
+//! transport: greeting, `EHLO`/`HELO`, `MAIL`, `RCPT`, `DATA`, `RSET`,
+//! `NOOP`, `VRFY` and `QUIT`. Every connection is served by its own tokio
+//! task, so many concurrent sessions are fine.
+//!
+//! Accepted messages are recorded as [`ReceivedMail`], whose helpers read
+//! headers (unfolded, RFC 2047 decoded for the subject) and the decoded
+//! text/plain and text/html parts of (nested) multipart messages.
+//!
+//! Tests can script failures: [`SmtpServer::reject_rcpt`] answers `RCPT` for
+//! matching addresses with a chosen reply, [`SmtpServer::fail_next_data`]
+//! turns the next `DATA` completions into errors, and
+//! [`SmtpServer::stop`] / [`SmtpServer::restart`] take the whole server away
+//! and bring it back on the same port.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
+
+/// Host name the server announces in its greeting and `EHLO` reply.
+const HOSTNAME: &str = "localhost";
+/// Longest line a session accepts (command or message line, line break
+/// included); a longer one ends the session.
+const MAX_LINE_BYTES: u64 = 64 * 1024;
+/// Largest message `DATA` accepts; advertised through the `SIZE` extension.
+const MAX_MESSAGE_BYTES: usize = 32 * 1024 * 1024;
+/// Pending-connection queue of the listener, well above the number of
+/// sessions tests open at once.
+const LISTEN_BACKLOG: u32 = 1024;
+/// How long [`SmtpServer::restart`] keeps trying to bind the old port.
+const REBIND_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause between two bind attempts of [`SmtpServer::restart`].
+const REBIND_INTERVAL: Duration = Duration::from_millis(20);
+
+// ---------------------------------------------------------------------------
+// Recorded messages
+// ---------------------------------------------------------------------------
+
+/// One message the server accepted (its `DATA` was answered with `250`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMail {
+    /// Reverse path from `MAIL FROM`, without angle brackets (empty for the
+    /// null sender `<>`).
+    pub mail_from: String,
+    /// Forward paths of the accepted `RCPT TO` commands, without angle
+    /// brackets, in the order they were given.
+    pub rcpt_to: Vec<String>,
+    /// The raw message as transmitted: CRLF line endings preserved,
+    /// dot-stuffing undone, the terminating `.` line excluded. Bytes that are
+    /// not UTF-8 are replaced with U+FFFD.
+    pub data: String,
+}
+
+impl ReceivedMail {
+    /// Value of the first header called `name` (case-insensitive), with
+    /// folded lines unfolded and surrounding whitespace trimmed. The value is
+    /// returned as transmitted, without RFC 2047 decoding.
+    pub fn header(&self, name: &str) -> Option<String> {
+        mime::Entity::parse(&self.data).header(name)
+    }
+
+    /// The `Message-ID` header as transmitted, angle brackets included.
+    pub fn message_id(&self) -> Option<String> {
+        self.header("Message-ID")
+    }
+
+    /// Like [`ReceivedMail::header`], with RFC 2047 encoded-words (`B` and
+    /// `Q`; UTF-8, US-ASCII or ISO-8859-1) decoded, e.g. a `To` header's
+    /// display name.
+    pub fn decoded_header(&self, name: &str) -> Option<String> {
+        self.header(name)
+            .map(|value| mime::decode_encoded_words(&value))
+    }
+
+    /// The `Subject` header with RFC 2047 encoded-words decoded.
+    pub fn subject(&self) -> Option<String> {
+        self.decoded_header("Subject")
+    }
+
+    /// The decoded text/plain body: the message itself if it is not
+    /// multipart, otherwise the first text/plain part that is not an
+    /// attachment, searched depth-first through nested multiparts.
+    pub fn text_body(&self) -> Option<String> {
+        self.body_of_type("text/plain")
+    }
+
+    /// The decoded text/html body, found like [`ReceivedMail::text_body`].
+    pub fn html_body(&self) -> Option<String> {
+        self.body_of_type("text/html")
+    }
+
+    /// The first non-attachment part whose media type is `media_type`
+    /// (case-insensitive, e.g. `"text/plain"`), with its
+    /// Content-Transfer-Encoding (quoted-printable, base64, 7bit, 8bit)
+    /// undone and read as UTF-8. Line endings stay as transmitted (CRLF).
+    pub fn body_of_type(&self, media_type: &str) -> Option<String> {
+        mime::Entity::parse(&self.data)
+            .find_leaf(media_type)
+            .map(|part| part.decoded_body())
+    }
+
+    /// Whether `address` is one of the envelope recipients (case-insensitive).
+    pub fn is_addressed_to(&self, address: &str) -> bool {
+        let wanted = address.to_lowercase();
+        self.rcpt_to
+            .iter()
+            .any(|rcpt| rcpt.to_lowercase() == wanted)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The server handle
+// ---------------------------------------------------------------------------
+
+/// An SMTP server listening on `127.0.0.1`, running inside the test's tokio
+/// runtime. Dropping it stops it.
+pub struct SmtpServer {
+    port: u16,
+    shared: Arc<Shared>,
+    running: Mutex<Option<Running>>,
+}
+
+impl SmtpServer {
+    /// Binds `127.0.0.1` on a free port and starts accepting sessions.
+    pub async fn start() -> SmtpServer {
+        let wildcard = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let listener = bind(wildcard).expect("SmtpServer: cannot bind 127.0.0.1 on a free port");
+        let port = listener
+            .local_addr()
+            .expect("SmtpServer: a bound listener has a local address")
+            .port();
+        let shared = Arc::new(Shared::new());
+        let running = Running::spawn(listener, Arc::clone(&shared));
+        SmtpServer {
+            port,
+            shared,
+            running: Mutex::new(Some(running)),
+        }
+    }
+
+    /// The port the server listens on; it stays the same across restarts.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The address the server listens on (`127.0.0.1:port`).
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// Whether the server is currently accepting connections.
+    pub fn is_running(&self) -> bool {
+        lock(&self.running).is_some()
+    }
+
+    /// Closes the listener and ends every open session, waiting until they
+    /// are gone: afterwards connecting to the port is refused and pooled
+    /// client connections see their peer closed. Recorded messages and
+    /// scripted failures are kept. Does nothing if already stopped.
+    pub async fn stop(&self) {
+        let running = lock(&self.running).take();
+        if let Some(running) = running {
+            running.stop().await;
+        }
+    }
+
+    /// Stops the server if it runs, then listens on the same port again
+    /// (retrying the bind for up to five seconds). Recorded messages,
+    /// scripted failures and the session count are kept.
+    ///
+    /// Panics if the port cannot be bound again in time.
+    pub async fn restart(&self) {
+        self.stop().await;
+        let listener = rebind(self.addr()).await;
+        let running = Running::spawn(listener, Arc::clone(&self.shared));
+        // A concurrent restart may have won the race; dropping its handle
+        // shuts that accept loop down, so only one keeps the port.
+        drop(lock(&self.running).replace(running));
+    }
+
+    /// A snapshot of every message recorded so far, oldest first.
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        self.shared.mailbox.borrow().clone()
+    }
+
+    /// The recorded messages with `address` among their envelope recipients
+    /// (case-insensitive), oldest first.
+    pub fn messages_to(&self, address: &str) -> Vec<ReceivedMail> {
+        self.shared
+            .mailbox
+            .borrow()
+            .iter()
+            .filter(|mail| mail.is_addressed_to(address))
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until at least `count` messages are recorded and returns all of
+    /// them, oldest first.
+    ///
+    /// Panics, listing what did arrive, if that does not happen within
+    /// `timeout`.
+    pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        let mut arrivals = self.shared.mailbox.subscribe();
+        let waited = tokio::time::timeout(timeout, arrivals.wait_for(|mails| mails.len() >= count));
+        match waited.await {
+            Ok(Ok(mails)) => mails.clone(),
+            Ok(Err(_)) => {
+                unreachable!("the mailbox sender lives in `self.shared`, which outlives this wait")
+            }
+            Err(_) => {
+                let arrived = self.messages();
+                panic!(
+                    "SmtpServer::wait_for: expected at least {count} message(s) within {timeout:?}, \
+                     but {} arrived: {}",
+                    arrived.len(),
+                    describe(&arrived),
+                )
+            }
+        }
+    }
+
+    /// Forgets every recorded message.
+    pub fn clear(&self) {
+        self.shared.mailbox.send_modify(Vec::clear);
+    }
+
+    /// Answers `RCPT TO` for every address containing `address_substring`
+    /// (case-insensitive) with `reply`, e.g.
+    /// `reject_rcpt("bounce@", "550 5.1.1 no such user")`. Rules accumulate;
+    /// the first matching one wins.
+    ///
+    /// Panics if `reply` is not a single-line 4xx or 5xx reply.
+    pub fn reject_rcpt(&self, address_substring: &str, reply: &str) {
+        let rule = RcptRejection {
+            pattern: address_substring.to_lowercase(),
+            reply: checked_failure_reply(reply),
+        };
+        lock(&self.shared.script).rcpt_rejections.push(rule);
+    }
+
+    /// Makes the next `count` message transfers end with `reply` (e.g.
+    /// `"451 4.3.0 try later"`) instead of `250`; those messages are not
+    /// recorded. Adds to failures already scheduled.
+    ///
+    /// Panics if `reply` is not a single-line 4xx or 5xx reply.
+    pub fn fail_next_data(&self, count: usize, reply: &str) {
+        let reply = checked_failure_reply(reply);
+        let mut script = lock(&self.shared.script);
+        script
+            .data_failures
+            .extend(std::iter::repeat_n(reply, count));
+    }
+
+    /// Removes every scripted `RCPT` rejection and pending `DATA` failure.
+    pub fn clear_failures(&self) {
+        *lock(&self.shared.script) = Script::default();
+    }
+
+    /// How many connections the server has accepted since it was started,
+    /// across restarts (useful to assert that a client pools connections).
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions_accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for SmtpServer {
+    /// Aborts the accept loop; that drops the listener and aborts every
+    /// session without waiting for them.
+    fn drop(&mut self) {
+        if let Some(running) = lock(&self.running).take() {
+            running.accept_task.abort();
+        }
+    }
+}
+
+/// A one-line summary per message, for failure messages.
+fn describe(mails: &[ReceivedMail]) -> String {
+    if mails.is_empty() {
+        return "none".to_string();
+    }
+    let lines: Vec<String> = mails
+        .iter()
+        .map(|mail| {
+            format!(
+                "[to {:?}, subject {:?}]",
+                mail.rcpt_to,
+                mail.subject().unwrap_or_default()
+            )
+        })
+        .collect();
+    lines.join(", ")
+}
+
+/// Checks that a scripted reply is one line starting with a 4xx or 5xx code,
+/// so that clients really see a failure; returns it without surrounding
+/// whitespace.
+fn checked_failure_reply(reply: &str) -> String {
+    let reply = reply.trim();
+    let bytes = reply.as_bytes();
+    let has_code = bytes.len() >= 3
+        && matches!(bytes[0], b'4' | b'5')
+        && bytes[1..3].iter().all(u8::is_ascii_digit)
+        && matches!(bytes.get(3), None | Some(b' '));
+    assert!(
+        has_code && !reply.contains(['\r', '\n']),
+        "SmtpServer: scripted reply {reply:?} must be one line like \"550 5.1.1 no such user\" \
+         (a 4xx or 5xx code, then optional text)",
+    );
+    reply.to_string()
+}
+
+/// Locks a mutex, carrying on if another test thread panicked while holding
+/// it: the guarded data stays consistent because every critical section
+/// here is a single push, pop or replace.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+// ---------------------------------------------------------------------------
+// State shared by the handle, the accept loop and the sessions
+// ---------------------------------------------------------------------------
+
+/// Everything that outlives a single run of the accept loop.
+struct Shared {
+    /// Recorded messages; watchers are woken on every change.
+    mailbox: watch::Sender<Vec<ReceivedMail>>,
+    /// Scripted failures.
+    script: Mutex<Script>,
+    /// Connections accepted so far.
+    sessions_accepted: AtomicUsize,
+}
+
+/// Failures tests asked for.
+#[derive(Default)]
+struct Script {
+    rcpt_rejections: Vec<RcptRejection>,
+    data_failures: VecDeque<String>,
+}
+
+/// Reply `reply` to `RCPT` for addresses containing `pattern` (lowercase).
+struct RcptRejection {
+    pattern: String,
+    reply: String,
+}
+
+impl Shared {
+    fn new() -> Self {
+        Shared {
+            mailbox: watch::Sender::new(Vec::new()),
+            script: Mutex::new(Script::default()),
+            sessions_accepted: AtomicUsize::new(0),
+        }
+    }
+
+    /// Stores an accepted message and wakes every waiter.
+    fn record(&self, mail: ReceivedMail) {
+        self.mailbox.send_modify(|mails| mails.push(mail));
+    }
+
+    /// The scripted reply for `RCPT TO:<address>`, if a rule matches.
+    fn rcpt_rejection(&self, address: &str) -> Option<String> {
+        let address = address.to_lowercase();
+        lock(&self.script)
+            .rcpt_rejections
+            .iter()
+            .find(|rule| address.contains(&rule.pattern))
+            .map(|rule| rule.reply.clone())
+    }
+
+    /// Consumes the next scripted `DATA` failure, if any.
+    fn take_data_failure(&self) -> Option<String> {
+        lock(&self.script).data_failures.pop_front()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Listening
+// ---------------------------------------------------------------------------
+
+/// A running accept loop and the means to stop it.
+struct Running {
+    /// Sending (or dropping) this asks the accept loop to shut down.
+    shutdown: oneshot::Sender<()>,
+    accept_task: JoinHandle<()>,
+}
+
+impl Running {
+    fn spawn(listener: TcpListener, shared: Arc<Shared>) -> Self {
+        let (shutdown, shutdown_requested) = oneshot::channel();
+        let accept_task = tokio::spawn(accept_loop(listener, shared, shutdown_requested));
+        Running {
+            shutdown,
+            accept_task,
+        }
+    }
+
+    /// Asks the accept loop to shut down and waits until the listener is
+    /// closed and every session has ended.
+    async fn stop(self) {
+        // An error only means the loop already ended, which is what we want.
+        let _ = self.shutdown.send(());
+        if let Err(error) = self.accept_task.await
+            && error.is_panic()
+        {
+            std::panic::resume_unwind(error.into_panic());
+        }
+    }
+}
+
+/// Binds a listener with `SO_REUSEADDR`, so that a restart can take the port
+/// back while connections of the previous run linger in `TIME_WAIT`.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Binds `addr` again, retrying for a short while in case the old socket
+/// has not been released yet.
+async fn rebind(addr: SocketAddr) -> TcpListener {
+    let deadline = Instant::now() + REBIND_TIMEOUT;
+    loop {
+        match bind(addr) {
+            Ok(listener) => return listener,
+            Err(error) if Instant::now() >= deadline => {
+                panic!(
+                    "SmtpServer::restart: cannot bind {addr} again within {REBIND_TIMEOUT:?}: {error}"
+                )
+            }
+            Err(_) => tokio::time::sleep(REBIND_INTERVAL).await,
+        }
+    }
+}
+
+/// Accepts connections, one task per session, until shutdown is requested;
+/// then closes the listener and aborts and awaits every session.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown_requested: oneshot::Receiver<()>,
+) {
+    let mut sessions = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut shutdown_requested => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    shared.sessions_accepted.fetch_add(1, Ordering::SeqCst);
+                    sessions.spawn(run_session(stream, Arc::clone(&shared)));
+                }
+                // Typically out of file descriptors: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            // Reaps finished sessions so the set does not grow without bound.
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+        }
+    }
+    drop(listener);
+    sessions.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------
+// One SMTP session
+// ---------------------------------------------------------------------------
+
+/// Serves one connection until the client quits or goes away.
+async fn run_session(stream: TcpStream, shared: Arc<Shared>) {
+    // An error only means the client vanished or misbehaved; the session
+    // simply ends and the connection is closed.
+    let _ = Session::new(stream, shared).serve().await;
+}
+
+/// Whether the session goes on after a command.
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// The envelope of the mail transaction in progress.
+#[derive(Default)]
+struct Transaction {
+    mail_from: Option<String>,
+    rcpt_to: Vec<String>,
+}
+
+/// The state of one SMTP conversation.
+struct Session {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+    shared: Arc<Shared>,
+    greeted: bool,
+    transaction: Transaction,
+}
+
+impl Session {
+    fn new(stream: TcpStream, shared: Arc<Shared>) -> Self {
+        let (reader, writer) = stream.into_split();
+        Session {
+            reader: BufReader::new(reader),
+            writer,
+            shared,
+            greeted: false,
+            transaction: Transaction::default(),
+        }
+    }
+
+    /// Greets the client, then answers commands until `QUIT` or end of
+    /// stream.
+    async fn serve(mut self) -> io::Result<()> {
+        self.reply(&format!("220 {HOSTNAME} ESMTP rollcall test server ready"))
+            .await?;
+        while let Some(line) = self.read_line().await? {
+            if let Flow::Quit = self.dispatch(&line).await? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one line, line break included; `None` at end of stream. A line
+    /// longer than [`MAX_LINE_BYTES`] is answered with `500` and ends the
+    /// session.
+    async fn read_line(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut line = Vec::new();
+        let mut limited = (&mut self.reader).take(MAX_LINE_BYTES);
+        limited.read_until(b'\n', &mut line).await?;
+        if line.ends_with(b"\n") {
+            return Ok(Some(line));
+        }
+        if line.len() as u64 >= MAX_LINE_BYTES {
+            self.reply("500 5.5.2 Line too long").await?;
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+        }
+        // End of stream; a final line without line break is dropped.
+        Ok(None)
+    }
+
+    /// Sends one reply (which may hold several CRLF-separated lines).
+    async fn reply(&mut self, reply: &str) -> io::Result<()> {
+        self.writer
+            .write_all(format!("{reply}\r\n").as_bytes())
+            .await
+    }
+
+    /// Answers one command line.
+    async fn dispatch(&mut self, line: &[u8]) -> io::Result<Flow> {
+        let line = String::from_utf8_lossy(line);
+        let (verb, argument) = split_command(&line);
+        let reply = match verb.as_str() {
+            "EHLO" => self.hello(argument, ehlo_reply()),
+            "HELO" => self.hello(argument, format!("250 {HOSTNAME}")),
+            "MAIL" => self.mail(argument),
+            "RCPT" => self.rcpt(argument),
+            "DATA" => return self.data().await.map(|()| Flow::Continue),
+            "RSET" => {
+                self.transaction = Transaction::default();
+                "250 2.0.0 OK".to_string()
+            }
+            "NOOP" => "250 2.0.0 OK".to_string(),
+            "VRFY" => "252 2.5.2 Cannot VRFY user, but will accept message".to_string(),
+            "QUIT" => {
+                self.reply(&format!("221 2.0.0 {HOSTNAME} closing connection"))
+                    .await?;
+                return Ok(Flow::Quit);
+            }
+            _ => "500 5.5.2 Command not recognized".to_string(),
+        };
+        self.reply(&reply).await?;
+        Ok(Flow::Continue)
+    }
+
+    /// `EHLO` / `HELO`: starts over with a fresh transaction.
+    fn hello(&mut self, domain: &str, reply: String) -> String {
+        if domain.is_empty() {
+            return "501 5.5.4 Syntax: EHLO/HELO domain".to_string();
+        }
+        self.greeted = true;
+        self.transaction = Transaction::default();
+        reply
+    }
+
+    /// `MAIL FROM:<path> [parameters]`: opens a transaction.
+    fn mail(&mut self, argument: &str) -> String {
+        if !self.greeted {
+            return "503 5.5.1 Send EHLO or HELO first".to_string();
+        }
+        if self.transaction.mail_from.is_some() {
+            return "503 5.5.1 Nested MAIL command".to_string();
+        }
+        match parse_path(argument, "FROM:") {
+            Some(path) => {
+                self.transaction.mail_from = Some(path);
+                "250 2.1.0 Sender OK".to_string()
+            }
+            None => "501 5.5.4 Syntax: MAIL FROM:<address>".to_string(),
+        }
+    }
+
+    /// `RCPT TO:<path> [parameters]`: adds a recipient unless a scripted
+    /// rejection matches it.
+    fn rcpt(&mut self, argument: &str) -> String {
+        if self.transaction.mail_from.is_none() {
+            return "503 5.5.1 Need MAIL before RCPT".to_string();
+        }
+        let Some(path) = parse_path(argument, "TO:").filter(|path| !path.is_empty()) else {
+            return "501 5.5.4 Syntax: RCPT TO:<address>".to_string();
+        };
+        if let Some(reply) = self.shared.rcpt_rejection(&path) {
+            return reply;
+        }
+        self.transaction.rcpt_to.push(path);
+        "250 2.1.5 Recipient OK".to_string()
+    }
+
+    /// `DATA`: reads the message and records it, unless a failure is
+    /// scripted. Either way the transaction ends.
+    async fn data(&mut self) -> io::Result<()> {
+        if self.transaction.rcpt_to.is_empty() {
+            return self.reply("503 5.5.1 Need RCPT before DATA").await;
+        }
+        self.reply("354 End data with <CR><LF>.<CR><LF>").await?;
+        let content = self.read_message().await?;
+        let transaction = std::mem::take(&mut self.transaction);
+        let reply = self.complete(transaction, content);
+        self.reply(&reply).await
+    }
+
+    /// Reads message lines up to the lone `.` line, undoing dot-stuffing.
+    /// Returns `None` if the message exceeded [`MAX_MESSAGE_BYTES`] (it is
+    /// still read to the end so the session stays in sync).
+    async fn read_message(&mut self) -> io::Result<Option<String>> {
+        let mut data = Vec::new();
+        let mut too_large = false;
+        loop {
+            let Some(line) = self.read_line().await? else {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            };
+            if line == b".\r\n" || line == b".\n" {
+                break;
+            }
+            let line = line.strip_prefix(b".").unwrap_or(&line);
+            too_large |= data.len() + line.len() > MAX_MESSAGE_BYTES;
+            if !too_large {
+                data.extend_from_slice(line);
+            }
+        }
+        Ok((!too_large).then(|| String::from_utf8_lossy(&data).into_owned()))
+    }
+
+    /// Decides the reply to a completed transfer and records the message if
+    /// it is accepted.
+    fn complete(&self, transaction: Transaction, content: Option<String>) -> String {
+        let Some(data) = content else {
+            return "552 5.3.4 Message too big".to_string();
+        };
+        if let Some(reply) = self.shared.take_data_failure() {
+            return reply;
+        }
+        self.shared.record(ReceivedMail {
+            mail_from: transaction.mail_from.unwrap_or_default(),
+            rcpt_to: transaction.rcpt_to,
+            data,
+        });
+        "250 2.0.0 OK: message accepted".to_string()
+    }
+}
+
+/// The multi-line `EHLO` reply: plain text only, no STARTTLS or AUTH.
+fn ehlo_reply() -> String {
+    [
+        format!("250-{HOSTNAME}"),
+        "250-8BITMIME".to_string(),
+        "250-SMTPUTF8".to_string(),
+        "250-PIPELINING".to_string(),
+        "250-ENHANCEDSTATUSCODES".to_string(),
+        format!("250 SIZE {MAX_MESSAGE_BYTES}"),
+    ]
+    .join("\r\n")
+}
+
+/// Splits a command line into its upper-cased verb and trimmed argument.
+fn split_command(line: &str) -> (String, &str) {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let (verb, argument) = line.split_once(' ').unwrap_or((line, ""));
+    (verb.to_ascii_uppercase(), argument.trim())
+}
+
+/// Extracts the address from `FROM:<address> params` or `TO:<address>`
+/// (`keyword` matched case-insensitively, spaces allowed after the colon).
+fn parse_path(argument: &str, keyword: &str) -> Option<String> {
+    let prefix = argument.get(..keyword.len())?;
+    if !prefix.eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let rest = argument[keyword.len()..].trim_start();
+    let (path, _parameters) = rest.strip_prefix('<')?.split_once('>')?;
+    Some(path.to_string())
+}
+
+// ---------------------------------------------------------------------------
+// Just enough MIME to read what lettre sends
+// ---------------------------------------------------------------------------
+
+/// Header, multipart and transfer-encoding decoding for recorded messages.
+mod mime {
+    /// A message or body part, split into unfolded headers and raw body.
+    #[derive(Clone)]
+    pub(super) struct Entity<'a> {
+        headers: Vec<(&'a str, String)>,
+        body: &'a str,
+    }
+
+    impl<'a> Entity<'a> {
+        /// Splits `raw` at the first empty line into headers and body.
+        pub(super) fn parse(raw: &'a str) -> Self {
+            let (head, body) = split_head_body(raw);
+            Entity {
+                headers: unfold_headers(head),
+                body,
+            }
+        }
+
+        /// The first header called `name` (case-insensitive).
+        pub(super) fn header(&self, name: &str) -> Option<String> {
+            self.headers
+                .iter()
+                .find(|(header, _)| header.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.clone())
+        }
+
+        /// This entity if it has type `media_type`, otherwise the first
+        /// matching non-attachment part found depth-first in its multipart
+        /// body.
+        pub(super) fn find_leaf(self, media_type: &str) -> Option<Entity<'a>> {
+            let content_type = self.content_type();
+            if content_type.media_type.starts_with("multipart/") {
+                let boundary = content_type.param("boundary")?;
+                return split_multipart(self.body, boundary)
+                    .into_iter()
+                    .find_map(|part| Entity::parse(part).find_leaf(media_type));
+            }
+            let wanted = content_type
+                .media_type
+                .eq_ignore_ascii_case(media_type.trim());
+            (wanted && !self.is_attachment()).then_some(self)
+        }
+
+        /// The body with its Content-Transfer-Encoding undone, read as UTF-8.
+        pub(super) fn decoded_body(&self) -> String {
+            let encoding = self
+                .header("Content-Transfer-Encoding")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let bytes = match encoding.as_str() {
+                "base64" => decode_base64(self.body),
+                "quoted-printable" => decode_quoted_printable(self.body),
+                // 7bit, 8bit, binary or absent: the body is the content.
+                _ => return self.body.to_string(),
+            };
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+
+        /// The Content-Type, defaulting to text/plain as RFC 2045 says.
+        fn content_type(&self) -> ContentType {
+            let value = self.header("Content-Type");
+            ContentType::parse(value.as_deref().unwrap_or("text/plain"))
+        }
+
+        fn is_attachment(&self) -> bool {
+            self.header("Content-Disposition")
+                .is_some_and(|disposition| {
+                    disposition
+                        .trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("attachment")
+                })
+        }
+    }
+
+    /// Splits at the first empty line; the head keeps its last line break.
+    fn split_head_body(raw: &str) -> (&str, &str) {
+        if let Some(body) = raw.strip_prefix("\r\n").or_else(|| raw.strip_prefix('\n')) {
+            return ("", body);
+        }
+        let crlf = raw.find("\r\n\r\n").map(|at| (at + 2, at + 4));
+        let lf = raw.find("\n\n").map(|at| (at + 1, at + 2));
+        match [crlf, lf].into_iter().flatten().min() {
+            Some((head_end, body_start)) => (&raw[..head_end], &raw[body_start..]),
+            None => (raw, ""),
+        }
+    }
+
+    /// Parses header lines, joining continuation lines (starting with space
+    /// or tab) to the header they continue, as RFC 5322 unfolding does.
+    fn unfold_headers(head: &str) -> Vec<(&str, String)> {
+        let mut headers: Vec<(&str, String)> = Vec::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = headers.last_mut() {
+                    value.push_str(line);
+                }
+            } else if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim(), value.to_string()));
+            }
+        }
+        headers
+            .into_iter()
+            .map(|(name, value)| (name, value.trim().to_string()))
+            .collect()
+    }
+
+    /// A parsed Content-Type value.
+    struct ContentType {
+        /// Lower-cased `type/subtype`.
+        media_type: String,
+        /// Parameters with lower-cased names and unquoted values.
+        params: Vec<(String, String)>,
+    }
+
+    impl ContentType {
+        fn parse(value: &str) -> Self {
+            let mut pieces = split_outside_quotes(value, ';').into_iter();
+            let media_type = pieces
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            let params = pieces
+                .filter_map(|piece| {
+                    let (name, value) = piece.split_once('=')?;
+                    Some((name.trim().to_ascii_lowercase(), unquote(value.trim())))
+                })
+                .collect();
+            ContentType { media_type, params }
+        }
+
+        fn param(&self, name: &str) -> Option<&str> {
+            self.params
+                .iter()
+                .find(|(param, _)| param == name)
+                .map(|(_, value)| value.as_str())
+        }
+    }
+
+    /// Splits `value` at every `separator` that is not inside double quotes.
+    fn split_outside_quotes(value: &str, separator: char) -> Vec<&str> {
+        let mut pieces = Vec::new();
+        let (mut start, mut quoted, mut escaped) = (0, false, false);
+        for (at, ch) in value.char_indices() {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                _ if ch == separator && !quoted => {
+                    pieces.push(&value[start..at]);
+                    start = at + ch.len_utf8();
+                }
+                _ => {}
+            }
+        }
+        pieces.push(&value[start..]);
+        pieces
+    }
+
+    /// Removes surrounding double quotes and backslash escapes.
+    fn unquote(value: &str) -> String {
+        let Some(inner) = value
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+        else {
+            return value.to_string();
+        };
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(ch) = chars.next() {
+            out.push(if ch == '\\' {
+                chars.next().unwrap_or(ch)
+            } else {
+                ch
+            });
+        }
+        out
+    }
+
+    /// The body parts of a multipart body (RFC 2046 §5.1.1): the text between
+    /// `--boundary` lines, up to `--boundary--`. The line break before a
+    /// boundary line belongs to the boundary, not to the part.
+    fn split_multipart<'a>(body: &'a str, boundary: &str) -> Vec<&'a str> {
+        let delimiter = format!("--{boundary}");
+        let mut parts = Vec::new();
+        let mut part_start = None;
+        let mut offset = 0;
+        for line in body.split_inclusive('\n') {
+            let line_start = offset;
+            offset += line.len();
+            let Some(rest) = line.trim_end().strip_prefix(delimiter.as_str()) else {
+                continue;
+            };
+            let closing = rest == "--";
+            if !rest.is_empty() && !closing {
+                continue;
+            }
+            if let Some(start) = part_start {
+                parts.push(&body[start..end_before_line_break(body, line_start).max(start)]);
+            }
+            if closing {
+                return parts;
+            }
+            part_start = Some(offset);
+        }
+        // No closing delimiter: be lenient and keep the last part.
+        parts.extend(part_start.map(|start| &body[start..]));
+        parts
+    }
+
+    /// `at` moved back over the CRLF (or LF) that ends just before it.
+    fn end_before_line_break(text: &str, at: usize) -> usize {
+        let before = &text[..at];
+        if before.ends_with("\r\n") {
+            at - 2
+        } else if before.ends_with('\n') {
+            at - 1
+        } else {
+            at
+        }
+    }
+
+    /// Decodes base64, ignoring line breaks and any other character outside
+    /// the alphabet (RFC 2045 §6.8) and stopping at padding.
+    pub(super) fn decode_base64(encoded: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(encoded.len() / 4 * 3);
+        let (mut buffer, mut bits) = (0u32, 0u32);
+        for value in encoded
+            .bytes()
+            .take_while(|&byte| byte != b'=')
+            .filter_map(base64_value)
+        {
+            buffer = (buffer << 6) | u32::from(value);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                // Only the low 8 bits remain above `bits`: buffer < 2^(bits + 8).
+                out.push((buffer >> bits) as u8);
+                buffer &= (1 << bits) - 1;
+            }
+        }
+        out
+    }
+
+    /// The 6-bit value of a base64 alphabet character.
+    fn base64_value(byte: u8) -> Option<u8> {
+        match byte {
+            b'A'..=b'Z' => Some(byte - b'A'),
+            b'a'..=b'z' => Some(byte - b'a' + 26),
+            b'0'..=b'9' => Some(byte - b'0' + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+
+    /// Decodes quoted-printable (RFC 2045 §6.7): `=XX` escapes, soft line
+    /// breaks (`=` at the end of a line) and trailing whitespace added in
+    /// transport. Hard line breaks are kept as transmitted.
+    pub(super) fn decode_quoted_printable(encoded: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(encoded.len());
+        for line in encoded.split_inclusive('\n') {
+            let content = line.trim_end_matches(['\r', '\n']);
+            let line_break = &line[content.len()..];
+            let content = content.trim_end_matches([' ', '\t']);
+            match content.strip_suffix('=') {
+                Some(soft) => decode_escapes(soft.as_bytes(), &mut out),
+                None => {
+                    decode_escapes(content.as_bytes(), &mut out);
+                    out.extend_from_slice(line_break.as_bytes());
+                }
+            }
+        }
+        out
+    }
+
+    /// Appends `text` to `out` with every valid `=XX` escape decoded; a
+    /// malformed `=` is kept literally.
+    fn decode_escapes(text: &[u8], out: &mut Vec<u8>) {
+        let mut at = 0;
+        while at < text.len() {
+            let escaped = (text[at] == b'=')
+                .then(|| text.get(at + 1..at + 3).and_then(hex_byte))
+                .flatten();
+            match escaped {
+                Some(byte) => {
+                    out.push(byte);
+                    at += 3;
+                }
+                None => {
+                    out.push(text[at]);
+                    at += 1;
+                }
+            }
+        }
+    }
+
+    /// The byte written as two hex digits (either case).
+    fn hex_byte(digits: &[u8]) -> Option<u8> {
+        let high = char::from(*digits.first()?).to_digit(16)?;
+        let low = char::from(*digits.get(1)?).to_digit(16)?;
+        u8::try_from(high * 16 + low).ok()
+    }
+
+    /// Decodes the RFC 2047 encoded-words (`=?charset?B|Q?text?=`) in a
+    /// header value. Whitespace between adjacent encoded-words is dropped and
+    /// their bytes are joined before reading them as UTF-8, so a character
+    /// split across two words survives. Words in charsets other than UTF-8,
+    /// US-ASCII and ISO-8859-1 are left as they are.
+    pub(super) fn decode_encoded_words(value: &str) -> String {
+        let mut out = String::with_capacity(value.len());
+        let mut pending = Vec::new();
+        let mut pending_space = "";
+        for token in whitespace_runs(value) {
+            if token.starts_with(char::is_whitespace) {
+                if pending.is_empty() {
+                    out.push_str(token);
+                } else {
+                    pending_space = token;
+                }
+                continue;
+            }
+            match decode_encoded_word(token) {
+                Some(bytes) => pending.extend(bytes),
+                None => {
+                    flush_utf8(&mut pending, &mut out);
+                    out.push_str(pending_space);
+                    out.push_str(token);
+                }
+            }
+            pending_space = "";
+        }
+        flush_utf8(&mut pending, &mut out);
+        out.push_str(pending_space);
+        out
+    }
+
+    /// Moves decoded bytes into `out` as (lossy) UTF-8.
+    fn flush_utf8(pending: &mut Vec<u8>, out: &mut String) {
+        out.push_str(&String::from_utf8_lossy(pending));
+        pending.clear();
+    }
+
+    /// Alternating runs of whitespace and non-whitespace characters.
+    fn whitespace_runs(text: &str) -> impl Iterator<Item = &str> {
+        let mut rest = text;
+        std::iter::from_fn(move || {
+            let first = rest.chars().next()?;
+            let is_space = first.is_whitespace();
+            let end = rest
+                .find(|ch: char| ch.is_whitespace() != is_space)
+                .unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(end);
+            rest = tail;
+            Some(run)
+        })
+    }
+
+    /// The UTF-8 bytes of one encoded-word, or `None` if `token` is not one
+    /// (or uses an unsupported charset or encoding).
+    fn decode_encoded_word(token: &str) -> Option<Vec<u8>> {
+        let inner = token.strip_prefix("=?")?.strip_suffix("?=")?;
+        let mut fields = inner.splitn(3, '?');
+        let (charset, encoding, text) = (fields.next()?, fields.next()?, fields.next()?);
+        // RFC 2231 allows a language suffix: `utf-8*en`.
+        let charset = charset
+            .split('*')
+            .next()
+            .unwrap_or(charset)
+            .to_ascii_lowercase();
+        let bytes = match encoding {
+            "B" | "b" => decode_base64(text),
+            "Q" | "q" => {
+                let mut bytes = Vec::with_capacity(text.len());
+                decode_escapes(text.replace('_', " ").as_bytes(), &mut bytes);
+                bytes
+            }
+            _ => return None,
+        };
+        match charset.as_str() {
+            "utf-8" | "utf8" | "us-ascii" => Some(bytes),
+            "iso-8859-1" | "latin1" => Some(
+                bytes
+                    .into_iter()
+                    .map(char::from)
+                    .collect::<String>()
+                    .into_bytes(),
+            ),
+            _ => None,
+        }
+    }
+}
