@@ -13,7 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "rollcall", version, about = "Interest registration and a double-opt-in mailing list")]
+#[command(
+    name = "rollcall",
+    version,
+    about = "Interest registration and a double-opt-in mailing list"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -48,7 +52,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Serve => serve(settings).await.map(|()| 0),
         Command::Worker => worker(settings).await.map(|()| 0),
         Command::Migrate => migrate(&settings).await.map(|()| 0),
-        Command::Config { action: ConfigAction::Check } => {
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
             settings.secret_key(Path::new("data"))?;
             println!("configuration ok");
             Ok(0)
@@ -106,7 +112,10 @@ fn healthcheck(settings: &Settings) -> bool {
         let mut stream = TcpStream::connect((host, settings.server.port)).context("connect")?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
         stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-        write!(stream, "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            stream,
+            "GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut head = [0u8; 12];
         stream.read_exact(&mut head)?;
         Ok(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))

@@ -64,25 +64,57 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("rollcall");
         let http_requests = Family::<HttpLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests by route and status", http_requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            http_requests.clone(),
+        );
         let http_latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
-        registry.register("http_request_duration_seconds", "HTTP request latency", http_latency.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            http_latency.clone(),
+        );
         let signups = Family::<SignupLabels, Counter>::default();
         registry.register("signups", "Signup requests by outcome", signups.clone());
         let db_write_batches = Counter::default();
-        registry.register("db_write_batches", "Write transactions committed by the signup writer", db_write_batches.clone());
+        registry.register(
+            "db_write_batches",
+            "Write transactions committed by the signup writer",
+            db_write_batches.clone(),
+        );
         let db_write_batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 10));
-        registry.register("db_write_batch_size", "Signups per write transaction", db_write_batch_size.clone());
+        registry.register(
+            "db_write_batch_size",
+            "Signups per write transaction",
+            db_write_batch_size.clone(),
+        );
         let deliveries = Family::<DeliveryLabels, Counter>::default();
-        registry.register("delivery_attempts", "Email delivery attempts by result", deliveries.clone());
+        registry.register(
+            "delivery_attempts",
+            "Email delivery attempts by result",
+            deliveries.clone(),
+        );
         let outbox_queued = Gauge::default();
-        registry.register("outbox_queued", "Messages waiting to be sent", outbox_queued.clone());
+        registry.register(
+            "outbox_queued",
+            "Messages waiting to be sent",
+            outbox_queued.clone(),
+        );
         let outbox_failed = Gauge::default();
-        registry.register("outbox_failed", "Messages that failed permanently", outbox_failed.clone());
+        registry.register(
+            "outbox_failed",
+            "Messages that failed permanently",
+            outbox_failed.clone(),
+        );
         let outbox_oldest_due_seconds = Gauge::<f64, AtomicU64>::default();
-        registry.register("outbox_oldest_due_seconds", "Age of the oldest due message", outbox_oldest_due_seconds.clone());
+        registry.register(
+            "outbox_oldest_due_seconds",
+            "Age of the oldest due message",
+            outbox_oldest_due_seconds.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -99,10 +131,15 @@ impl Metrics {
 
     pub fn observe_request(&self, route: &str, status: u16, seconds: f64) {
         self.http_requests
-            .get_or_create(&HttpLabels { route: route.to_owned(), status })
+            .get_or_create(&HttpLabels {
+                route: route.to_owned(),
+                status,
+            })
             .inc();
         self.http_latency
-            .get_or_create(&RouteLabels { route: route.to_owned() })
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
             .observe(seconds);
     }
 
@@ -117,7 +154,9 @@ impl Metrics {
 
     pub fn delivery(&self, result: &str) {
         self.deliveries
-            .get_or_create(&DeliveryLabels { result: result.to_owned() })
+            .get_or_create(&DeliveryLabels {
+                result: result.to_owned(),
+            })
             .inc();
     }
 

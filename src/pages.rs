@@ -48,7 +48,11 @@ impl Choice {
     }
 
     fn separator() -> Self {
-        Self { value: String::new(), label: String::new(), selected: false }
+        Self {
+            value: String::new(),
+            label: String::new(),
+            selected: false,
+        }
     }
 }
 
@@ -108,7 +112,13 @@ pub struct SignupPage {
 
 impl SignupPage {
     /// The form, blank or filled with what was submitted.
-    pub fn new(group: GroupView, signup: &SignupSettings, csrf_token: String, raw: &RawSignup, errors: &FieldErrors) -> Self {
+    pub fn new(
+        group: GroupView,
+        signup: &SignupSettings,
+        csrf_token: String,
+        raw: &RawSignup,
+        errors: &FieldErrors,
+    ) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
             group,
@@ -144,7 +154,11 @@ fn country_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
     let current = current.map(str::trim);
     let mut choices: Vec<Choice> = featured
         .iter()
-        .filter_map(|code| Country::all().iter().find(|(c, _)| c.eq_ignore_ascii_case(code)))
+        .filter_map(|code| {
+            Country::all()
+                .iter()
+                .find(|(c, _)| c.eq_ignore_ascii_case(code))
+        })
         .map(|(code, name)| Choice::new(code, name, current))
         .collect();
     choices.push(Choice::separator());
@@ -153,7 +167,10 @@ fn country_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
         .filter(|(code, _)| !featured.iter().any(|f| f.eq_ignore_ascii_case(code)))
         .collect();
     rest.sort_by_key(|(_, name)| *name);
-    choices.extend(rest.into_iter().map(|(code, name)| Choice::new(code, name, current)));
+    choices.extend(
+        rest.into_iter()
+            .map(|(code, name)| Choice::new(code, name, current)),
+    );
     choices
 }
 

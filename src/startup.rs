@@ -7,14 +7,14 @@ use crate::db::consents::{self, ConsentTextCheck};
 use crate::db::signups::SignupRules;
 use crate::db::writer::{BatchObserver, Writer};
 use crate::db::{self, Pool};
+use crate::email::render::Renderer;
+use crate::email::transport::Mailer;
+use crate::email::worker::{Worker, WorkerConfig};
 use crate::metrics::Metrics;
 use crate::pages::GroupView;
 use crate::state::AppState;
 use crate::tokens::Keys;
 use crate::web::limiter::IpLimiter;
-use crate::email::render::Renderer;
-use crate::email::transport::Mailer;
-use crate::email::worker::{Worker, WorkerConfig};
 use crate::{routes, telemetry_middleware};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -62,10 +62,19 @@ impl Application {
         let state = build_state(settings, clock).await?;
         let settings = state.settings.clone();
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("cannot listen on {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    settings.server.host, settings.server.port
+                )
+            })?;
         let port = listener.local_addr()?.port();
         let server = http_server(listener, state.clone())?;
-        Ok(Application { port, server, state })
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
     }
 
     /// Serves until SIGINT/SIGTERM with the email worker running beside the
@@ -101,13 +110,17 @@ impl Application {
 }
 
 /// Storage, writer and shared state, without binding a port (the worker command uses this).
-pub async fn build_state(settings: Settings, clock: SharedClock) -> anyhow::Result<web::Data<AppState>> {
+pub async fn build_state(
+    settings: Settings,
+    clock: SharedClock,
+) -> anyhow::Result<web::Data<AppState>> {
     let settings = Arc::new(settings);
     let keys = Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
     let pool = prepare_database(&settings, &clock).await?;
     let metrics = Arc::new(Metrics::new());
     let writer = start_writer(&settings, &keys, &clock, &metrics).await?;
     Ok(web::Data::new(AppState {
+        rules: signup_rules(&settings, &keys),
         group: GroupView::from(&settings.group),
         limiter: IpLimiter::new(&settings.rate_limit),
         settings: settings.clone(),
@@ -181,7 +194,12 @@ impl BatchObserver for MetricsObserver {
     }
 }
 
-async fn start_writer(settings: &Settings, keys: &Keys, clock: &SharedClock, metrics: &Arc<Metrics>) -> anyhow::Result<Writer> {
+async fn start_writer(
+    settings: &Settings,
+    keys: &Keys,
+    clock: &SharedClock,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Writer> {
     let url = settings.database.url.clone();
     let conn = tokio::task::spawn_blocking(move || db::connect(&url)).await??;
     let rules = signup_rules(settings, keys);

@@ -3,6 +3,7 @@
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
 use crate::db::Pool;
+use crate::db::signups::SignupRules;
 use crate::db::writer::Writer;
 use crate::metrics::Metrics;
 use crate::pages::GroupView;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub writer: Writer,
     pub clock: SharedClock,
     pub keys: Keys,
+    pub rules: SignupRules,
     pub metrics: Arc<Metrics>,
     pub limiter: IpLimiter,
     pub group: GroupView,

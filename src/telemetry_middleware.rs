@@ -20,8 +20,12 @@ where
 {
     let started = Instant::now();
     let request_id = uuid::Uuid::now_v7().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
     let span = tracing::info_span!("request", request_id = %request_id, method = %req.method(), route = %route);
     let response = service.call(req);
     async move {
@@ -33,7 +37,9 @@ where
         }
         tracing::info!(status, latency_ms = seconds * 1000.0, "request finished");
         if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
         }
         Ok(response)
     }

@@ -109,10 +109,12 @@ pub fn random_token(bytes: usize) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -124,7 +126,11 @@ mod tests {
         let keys = Keys::new(b"0123456789abcdef0123456789abcdef");
         let confirm = keys.token(TokenPurpose::Confirm, "id-1");
         assert_eq!(confirm.len(), 43);
-        assert!(confirm.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            confirm
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(confirm, keys.token(TokenPurpose::Unsubscribe, "id-1"));
         assert_ne!(confirm, keys.token(TokenPurpose::Confirm, "id-2"));
     }
@@ -144,7 +150,10 @@ mod tests {
     fn another_secret_gives_other_tokens() {
         let a = Keys::new(b"0123456789abcdef0123456789abcdef");
         let b = Keys::new(b"fedcba9876543210fedcba9876543210");
-        assert_ne!(a.token(TokenPurpose::Confirm, "x"), b.token(TokenPurpose::Confirm, "x"));
+        assert_ne!(
+            a.token(TokenPurpose::Confirm, "x"),
+            b.token(TokenPurpose::Confirm, "x")
+        );
         assert!(a.verify("l", "v", &a.sign("l", "v")));
         assert!(!b.verify("l", "v", &a.sign("l", "v")));
     }

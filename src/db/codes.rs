@@ -4,9 +4,9 @@
 
 use super::registrations::{self, ConfirmEvidence};
 use super::schema::registrations::dsl;
+use super::signups::SignupRules;
 use super::{DbConnection, DbError, lifecycle, tokens, write_transaction};
 use crate::domain::Status;
-use crate::tokens::Keys;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -22,12 +22,11 @@ pub enum CodeResult {
 
 pub fn confirm_with_code(
     conn: &mut DbConnection,
-    keys: &Keys,
+    rules: &SignupRules,
     registration_id: &str,
     code: &str,
     max_failures: i32,
     evidence: &ConfirmEvidence,
-    mail_domain: &str,
     now: NaiveDateTime,
 ) -> Result<CodeResult, DbError> {
     write_transaction(conn, |conn| {
@@ -44,14 +43,20 @@ pub fn confirm_with_code(
         }
         let live = tokens::live_confirm_ids(conn, registration_id, now)?;
         // Check every live code so the time taken does not depend on which matched.
-        let matched = live.iter().fold(false, |found, id| keys.code_matches(id, code) | found);
+        let matched = live
+            .iter()
+            .fold(false, |found, id| rules.keys.code_matches(id, code) | found);
         if matched {
-            lifecycle::confirm_registration(conn, keys, registration_id, evidence, mail_domain, now)?;
+            lifecycle::confirm_registration(conn, rules, registration_id, evidence, now)?;
             return Ok(CodeResult::Confirmed);
         }
         diesel::update(dsl::registrations.find(registration_id))
             .set(dsl::code_failures.eq(dsl::code_failures + 1))
             .execute(conn)?;
-        Ok(if registration.code_failures + 1 >= max_failures { CodeResult::Locked } else { CodeResult::Wrong })
+        Ok(if registration.code_failures + 1 >= max_failures {
+            CodeResult::Locked
+        } else {
+            CodeResult::Wrong
+        })
     })
 }

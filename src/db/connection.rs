@@ -46,8 +46,8 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
                 })?;
             }
             let path = path.to_string_lossy();
-            let mut conn = SqliteConnection::establish(&path)
-                .map_err(|e| DbError::Connect(e.to_string()))?;
+            let mut conn =
+                SqliteConnection::establish(&path).map_err(|e| DbError::Connect(e.to_string()))?;
             conn.batch_execute(SQLITE_PRAGMAS)?;
             Ok(DbConnection::Sqlite(conn))
         }

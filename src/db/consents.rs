@@ -54,7 +54,11 @@ pub fn latest_for(
 ) -> Result<Vec<Consent>, DbError> {
     let rows: Vec<Consent> = consents::table
         .filter(consents::registration_id.eq_any(registration_ids))
-        .order((consents::registration_id, consents::given_at.desc(), consents::id.desc()))
+        .order((
+            consents::registration_id,
+            consents::given_at.desc(),
+            consents::id.desc(),
+        ))
         .select(Consent::as_select())
         .load(conn)?;
     let mut latest: Vec<Consent> = Vec::with_capacity(registration_ids.len());
@@ -66,7 +70,10 @@ pub fn latest_for(
     Ok(latest)
 }
 
-pub fn for_registration(conn: &mut DbConnection, registration_id: &str) -> Result<Vec<Consent>, DbError> {
+pub fn for_registration(
+    conn: &mut DbConnection,
+    registration_id: &str,
+) -> Result<Vec<Consent>, DbError> {
     Ok(consents::table
         .filter(consents::registration_id.eq(registration_id))
         .order(consents::given_at.asc())

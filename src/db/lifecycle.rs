@@ -4,10 +4,11 @@
 use super::ledger::{self, Event, NewEvent};
 use super::outbox::{self, MessageKind, NewMessage};
 use super::registrations::{self, ConfirmEvidence, Registration};
+use super::signups::SignupRules;
 use super::tokens::{self, TokenRow};
 use super::{DbConnection, DbError, write_transaction};
 use crate::domain::Status;
-use crate::tokens::{Keys, TokenPurpose};
+use crate::tokens::TokenPurpose;
 use chrono::NaiveDateTime;
 
 /// What a confirmation link is worth right now.
@@ -20,12 +21,18 @@ pub enum ConfirmLink {
 }
 
 /// Looks at a confirmation token without changing anything (for GET).
-pub fn inspect_confirm(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> Result<ConfirmLink, DbError> {
+pub fn inspect_confirm(
+    conn: &mut DbConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<ConfirmLink, DbError> {
     let Some(row) = tokens::find(conn, TokenPurpose::Confirm, token)? else {
         return Ok(ConfirmLink::Unknown);
     };
     let registration = registrations::find(conn, &row.registration_id)?;
-    let confirmed = registration.as_ref().is_some_and(|r| r.status() == Status::Confirmed);
+    let confirmed = registration
+        .as_ref()
+        .is_some_and(|r| r.status() == Status::Confirmed);
     Ok(match (row.used_at.is_some(), confirmed) {
         (true, true) => ConfirmLink::AlreadyConfirmed,
         (true, false) => ConfirmLink::Expired,
@@ -47,15 +54,14 @@ pub enum Confirmation {
 /// Confirms with a link token: confirms the registration and spends all its links.
 pub fn confirm_with_token(
     conn: &mut DbConnection,
-    keys: &Keys,
+    rules: &SignupRules,
     token: &str,
     evidence: &ConfirmEvidence,
-    mail_domain: &str,
     now: NaiveDateTime,
 ) -> Result<Confirmation, DbError> {
     write_transaction(conn, |conn| match inspect_confirm(conn, token, now)? {
         ConfirmLink::Usable(row) => {
-            confirm_registration(conn, keys, &row.registration_id, evidence, mail_domain, now)?;
+            confirm_registration(conn, rules, &row.registration_id, evidence, now)?;
             Ok(Confirmation::Confirmed)
         }
         ConfirmLink::AlreadyConfirmed => Ok(Confirmation::AlreadyConfirmed),
@@ -68,10 +74,9 @@ pub fn confirm_with_token(
 /// welcome message (with its never-expiring unsubscribe link) queued.
 pub fn confirm_registration(
     conn: &mut DbConnection,
-    keys: &Keys,
+    rules: &SignupRules,
     registration_id: &str,
     evidence: &ConfirmEvidence,
-    mail_domain: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     if !registrations::confirm(conn, registration_id, evidence, now)? {
@@ -89,7 +94,7 @@ pub fn confirm_registration(
             source: Some(evidence.via),
         },
     )?;
-    let unsubscribe_id = tokens::unsubscribe_token_id(conn, keys, registration_id, now)?;
+    let unsubscribe_id = tokens::unsubscribe_token_id(conn, &rules.keys, registration_id, now)?;
     outbox::enqueue(
         conn,
         NewMessage {
@@ -98,14 +103,17 @@ pub fn confirm_registration(
             token_id: None,
             unsubscribe_token_id: Some(&unsubscribe_id),
         },
-        mail_domain,
+        &rules.mail_domain,
         now,
     )?;
     Ok(true)
 }
 
 /// The registration an unsubscribe token belongs to, if the token is known.
-pub fn unsubscribe_target(conn: &mut DbConnection, token: &str) -> Result<Option<Registration>, DbError> {
+pub fn unsubscribe_target(
+    conn: &mut DbConnection,
+    token: &str,
+) -> Result<Option<Registration>, DbError> {
     match tokens::find(conn, TokenPurpose::Unsubscribe, token)? {
         Some(row) => registrations::find(conn, &row.registration_id),
         None => Ok(None),
@@ -114,7 +122,12 @@ pub fn unsubscribe_target(conn: &mut DbConnection, token: &str) -> Result<Option
 
 /// Unsubscribes the token's registration. `None` if the token is unknown;
 /// `Some(false)` if it was already unsubscribed (the answer is the same).
-pub fn unsubscribe_with_token(conn: &mut DbConnection, token: &str, actor: &str, now: NaiveDateTime) -> Result<Option<bool>, DbError> {
+pub fn unsubscribe_with_token(
+    conn: &mut DbConnection,
+    token: &str,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<Option<bool>, DbError> {
     write_transaction(conn, |conn| {
         let Some(registration) = unsubscribe_target(conn, token)? else {
             return Ok(None);
@@ -124,7 +137,12 @@ pub fn unsubscribe_with_token(conn: &mut DbConnection, token: &str, actor: &str,
 }
 
 /// Unsubscribes a registration and records it; false if it already was.
-pub fn unsubscribe(conn: &mut DbConnection, registration_id: &str, actor: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+pub fn unsubscribe(
+    conn: &mut DbConnection,
+    registration_id: &str,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
     let changed = registrations::unsubscribe(conn, registration_id, now)?;
     if changed {
         tokens::spend_all(conn, registration_id, TokenPurpose::Confirm, now)?;

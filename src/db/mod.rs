@@ -4,8 +4,8 @@
 //! transaction on SQLite is `BEGIN IMMEDIATE`.
 
 pub mod codes;
-pub mod consents;
 mod connection;
+pub mod consents;
 pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;
@@ -68,7 +68,9 @@ where
     E: From<QueryError>,
 {
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match work(conn) {

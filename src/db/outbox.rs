@@ -106,7 +106,11 @@ pub fn claim_due(
         let due = outbox::table
             .filter(outbox::status.eq("queued"))
             .filter(outbox::next_attempt_at.le(now))
-            .filter(outbox::leased_until.is_null().or(outbox::leased_until.le(now)))
+            .filter(
+                outbox::leased_until
+                    .is_null()
+                    .or(outbox::leased_until.le(now)),
+            )
             .order(outbox::next_attempt_at.asc())
             .limit(limit)
             .select(outbox::id);
@@ -202,7 +206,11 @@ pub fn record_outcome(
 }
 
 /// Puts a failed message back in the queue, due now.
-pub fn requeue_failed(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+pub fn requeue_failed(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
     let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq("failed")))
         .set((
             outbox::status.eq("queued"),

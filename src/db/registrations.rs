@@ -153,9 +153,11 @@ pub fn claim_email_slot(
 ) -> Result<bool, DbError> {
     let last_allowed = now - cooldown;
     let claimed = diesel::update(
-        dsl::registrations
-            .find(id)
-            .filter(dsl::last_email_at.is_null().or(dsl::last_email_at.le(last_allowed))),
+        dsl::registrations.find(id).filter(
+            dsl::last_email_at
+                .is_null()
+                .or(dsl::last_email_at.le(last_allowed)),
+        ),
     )
     .set(dsl::last_email_at.eq(now))
     .execute(conn)?;

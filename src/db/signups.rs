@@ -48,11 +48,12 @@ pub fn record(
     now: NaiveDateTime,
 ) -> Result<SignupOutcome, DbError> {
     let email_key = signup.details.email.key();
-    suppressions::remove(conn, &rules.keys.suppression_hash(&email_key))?;
-    let existing = registrations::find_by_email_key(conn, &email_key)?;
+    suppressions::remove(conn, &rules.keys.suppression_hash(email_key))?;
+    let existing = registrations::find_by_email_key(conn, email_key)?;
     let registration_id = match existing {
         Some(row) if row.status() == Status::Confirmed => {
-            let email_queued = queue_if_cooled(conn, rules, &row.id, MessageKind::AlreadyMember, now)?;
+            let email_queued =
+                queue_if_cooled(conn, rules, &row.id, MessageKind::AlreadyMember, now)?;
             return Ok(SignupOutcome::AlreadyMember { email_queued });
         }
         Some(row) => {
@@ -60,9 +61,7 @@ pub fn record(
             registrations::refresh_pending(conn, &row.id, &signup.details, source, now)?;
             row.id
         }
-        None => {
-            registrations::insert_pending(conn, &signup.details, &signup.evidence.source, now)?
-        }
+        None => registrations::insert_pending(conn, &signup.details, &signup.evidence.source, now)?,
     };
     consents::insert(conn, &registration_id, &signup.evidence, now)?;
     ledger::append(
@@ -76,7 +75,13 @@ pub fn record(
             source: Some(&signup.evidence.source),
         },
     )?;
-    let email_queued = queue_if_cooled(conn, rules, &registration_id, MessageKind::Confirmation, now)?;
+    let email_queued = queue_if_cooled(
+        conn,
+        rules,
+        &registration_id,
+        MessageKind::Confirmation,
+        now,
+    )?;
     Ok(SignupOutcome::Pending {
         registration_id,
         email_queued,

@@ -5,7 +5,11 @@ use super::{DbConnection, DbError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub fn insert(conn: &mut DbConnection, email_hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
+pub fn insert(
+    conn: &mut DbConnection,
+    email_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     if !contains(conn, email_hash)? {
         diesel::insert_into(suppressions::table)
             .values((
@@ -18,10 +22,10 @@ pub fn insert(conn: &mut DbConnection, email_hash: &str, now: NaiveDateTime) -> 
 }
 
 pub fn contains(conn: &mut DbConnection, email_hash: &str) -> Result<bool, DbError> {
-    Ok(diesel::select(diesel::dsl::exists(
-        suppressions::table.find(email_hash),
-    ))
-    .get_result(conn)?)
+    Ok(
+        diesel::select(diesel::dsl::exists(suppressions::table.find(email_hash)))
+            .get_result(conn)?,
+    )
 }
 
 /// A new signup by the person lifts their suppression.

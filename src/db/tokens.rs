@@ -112,6 +112,13 @@ pub fn unsubscribe_token_id(
         .optional()?;
     match existing {
         Some(id) => Ok(id),
-        None => create(conn, keys, registration_id, TokenPurpose::Unsubscribe, now, None),
+        None => create(
+            conn,
+            keys,
+            registration_id,
+            TokenPurpose::Unsubscribe,
+            now,
+            None,
+        ),
     }
 }

@@ -80,7 +80,12 @@ fn run(
     }
 }
 
-fn commit_batch(conn: &mut DbConnection, rules: &SignupRules, clock: &SharedClock, batch: Vec<Job>) {
+fn commit_batch(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    clock: &SharedClock,
+    batch: Vec<Job>,
+) {
     let now = clock.now_naive();
     let result = write_transaction(conn, |conn| {
         let outcomes: Vec<Result<SignupOutcome, DbError>> = batch
@@ -98,7 +103,9 @@ fn commit_batch(conn: &mut DbConnection, rules: &SignupRules, clock: &SharedCloc
         Err(error) => {
             tracing::error!(error = ?error, "signup batch failed to commit");
             for job in batch {
-                let _ = job.reply.send(Err(DbError::Connect("commit failed".into())));
+                let _ = job
+                    .reply
+                    .send(Err(DbError::Connect("commit failed".into())));
             }
         }
     }

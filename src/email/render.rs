@@ -82,12 +82,20 @@ pub struct Renderer {
 
 impl Renderer {
     /// Renders the body of an outbox row for its registration.
-    pub fn render(&self, row: &OutboxRow, registration: &Registration) -> Result<Rendered, RenderError> {
+    pub fn render(
+        &self,
+        row: &OutboxRow,
+        registration: &Registration,
+    ) -> Result<Rendered, RenderError> {
         let kind = MessageKind::parse(&row.kind).ok_or(RenderError::BadRow)?;
         let group = &self.group;
         let link_for = |purpose: TokenPurpose, path: &str| -> Result<String, RenderError> {
             let id = row.token_id.as_deref().ok_or(RenderError::BadRow)?;
-            Ok(format!("{}{path}?token={}", self.base_url, self.keys.token(purpose, id)))
+            Ok(format!(
+                "{}{path}?token={}",
+                self.base_url,
+                self.keys.token(purpose, id)
+            ))
         };
         Ok(match kind {
             MessageKind::Confirmation => {
@@ -95,39 +103,121 @@ impl Renderer {
                 let code = row.token_id.as_deref().map(|id| self.keys.code(id));
                 let subject = format!("Confirm your registration with {}", group.name);
                 let (code, ttl_hours) = (code.as_deref(), self.token_ttl_hours);
-                let text = ConfirmationText { group, subject: &subject, link: &link, code, ttl_hours }.render()?;
-                let html = ConfirmationHtml { group, subject: &subject, link: &link, code, ttl_hours }.render()?;
-                Rendered { subject, text, html, auto_submitted: true, unsubscribe_url: None }
+                let text = ConfirmationText {
+                    group,
+                    subject: &subject,
+                    link: &link,
+                    code,
+                    ttl_hours,
+                }
+                .render()?;
+                let html = ConfirmationHtml {
+                    group,
+                    subject: &subject,
+                    link: &link,
+                    code,
+                    ttl_hours,
+                }
+                .render()?;
+                Rendered {
+                    subject,
+                    text,
+                    html,
+                    auto_submitted: true,
+                    unsubscribe_url: None,
+                }
             }
             MessageKind::AlreadyMember => {
                 let subject = format!("You are already on the {} list", group.name);
                 let base_url = self.base_url.as_str();
-                let text = AlreadyMemberText { group, subject: &subject, base_url }.render()?;
-                let html = AlreadyMemberHtml { group, subject: &subject, base_url }.render()?;
-                Rendered { subject, text, html, auto_submitted: true, unsubscribe_url: None }
+                let text = AlreadyMemberText {
+                    group,
+                    subject: &subject,
+                    base_url,
+                }
+                .render()?;
+                let html = AlreadyMemberHtml {
+                    group,
+                    subject: &subject,
+                    base_url,
+                }
+                .render()?;
+                Rendered {
+                    subject,
+                    text,
+                    html,
+                    auto_submitted: true,
+                    unsubscribe_url: None,
+                }
             }
             MessageKind::Manage => {
                 let link = link_for(TokenPurpose::Manage, "/manage")?;
                 let subject = format!("Manage your {} registration", group.name);
-                let text = ManageText { group, subject: &subject, link: &link }.render()?;
-                let html = ManageHtml { group, subject: &subject, link: &link }.render()?;
-                Rendered { subject, text, html, auto_submitted: true, unsubscribe_url: None }
+                let text = ManageText {
+                    group,
+                    subject: &subject,
+                    link: &link,
+                }
+                .render()?;
+                let html = ManageHtml {
+                    group,
+                    subject: &subject,
+                    link: &link,
+                }
+                .render()?;
+                Rendered {
+                    subject,
+                    text,
+                    html,
+                    auto_submitted: true,
+                    unsubscribe_url: None,
+                }
             }
             MessageKind::Welcome => {
-                let id = row.unsubscribe_token_id.as_deref().ok_or(RenderError::BadRow)?;
-                let url = format!("{}/unsubscribe?token={}", self.base_url, self.keys.token(TokenPurpose::Unsubscribe, id));
+                let id = row
+                    .unsubscribe_token_id
+                    .as_deref()
+                    .ok_or(RenderError::BadRow)?;
+                let url = format!(
+                    "{}/unsubscribe?token={}",
+                    self.base_url,
+                    self.keys.token(TokenPurpose::Unsubscribe, id)
+                );
                 let subject = format!("Welcome to {}", group.name);
                 let name = registration.name.as_str();
-                let text = WelcomeText { group, subject: &subject, name, unsubscribe_url: &url }.render()?;
-                let html = WelcomeHtml { group, subject: &subject, name, unsubscribe_url: &url }.render()?;
-                Rendered { subject, text, html, auto_submitted: false, unsubscribe_url: Some(url) }
+                let text = WelcomeText {
+                    group,
+                    subject: &subject,
+                    name,
+                    unsubscribe_url: &url,
+                }
+                .render()?;
+                let html = WelcomeHtml {
+                    group,
+                    subject: &subject,
+                    name,
+                    unsubscribe_url: &url,
+                }
+                .render()?;
+                Rendered {
+                    subject,
+                    text,
+                    html,
+                    auto_submitted: false,
+                    unsubscribe_url: Some(url),
+                }
             }
         })
     }
 
     /// Addresses a rendered message to the registration. The typed name is not
     /// used in the To header, so the form cannot relay text to a stranger.
-    pub fn message(&self, rendered: Rendered, to: &str, message_id: &str) -> Result<Message, RenderError> {
+    pub fn message(
+        &self,
+        rendered: Rendered,
+        to: &str,
+        message_id: &str,
+    ) -> Result<Message, RenderError> {
         let to: Mailbox = to.parse().map_err(|_| RenderError::BadAddress)?;
         let mut builder = Message::builder()
             .from(self.from.clone())
@@ -143,6 +233,9 @@ impl Renderer {
                 .header(ListUnsubscribe(format!("<{url}>")))
                 .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
         }
-        Ok(builder.multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))?)
+        Ok(builder.multipart(MultiPart::alternative_plain_html(
+            rendered.text,
+            rendered.html,
+        ))?)
     }
 }

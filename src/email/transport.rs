@@ -44,7 +44,11 @@ impl Mailer {
 
     pub async fn send(&self, message: &Message, message_id: &str) -> Result<(), SendError> {
         match self {
-            Mailer::Smtp(smtp) => smtp.send(message.clone()).await.map(|_| ()).map_err(classify),
+            Mailer::Smtp(smtp) => smtp
+                .send(message.clone())
+                .await
+                .map(|_| ())
+                .map_err(classify),
             Mailer::Files(dir) => write_file(dir, message, message_id).await,
         }
     }
@@ -83,13 +87,21 @@ fn classify(error: lettre::transport::smtp::Error) -> SendError {
 
 /// Writes `<dir>/<message-id>.eml` through a temporary file, so a reader never
 /// sees half a message.
-async fn write_file(dir: &std::path::Path, message: &Message, message_id: &str) -> Result<(), SendError> {
+async fn write_file(
+    dir: &std::path::Path,
+    message: &Message,
+    message_id: &str,
+) -> Result<(), SendError> {
     let io = |e: std::io::Error| SendError::Transient(format!("cannot write mail file: {e}"));
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    let name = message_id.trim_matches(['<', '>']).replace(['/', '\\'], "_");
+    let name = message_id
+        .trim_matches(['<', '>'])
+        .replace(['/', '\\'], "_");
     let path = dir.join(format!("{name}.eml"));
     let partial = dir.join(format!(".{name}.eml.partial"));
-    tokio::fs::write(&partial, message.formatted()).await.map_err(io)?;
+    tokio::fs::write(&partial, message.formatted())
+        .await
+        .map_err(io)?;
     tokio::fs::rename(&partial, &path).await.map_err(io)?;
     tracing::info!(path = %path.display(), "email written to file");
     Ok(())

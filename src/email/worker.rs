@@ -42,8 +42,13 @@ impl WorkerConfig {
 
     /// When to try again after `attempts` failed attempts (this one included).
     pub fn retry_at(&self, attempts: i32, now: NaiveDateTime) -> NaiveDateTime {
-        let exponent = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
-        let delay = self.retry_base_secs.saturating_mul(1 << exponent).min(self.retry_max_secs);
+        let exponent = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(0)
+            .min(20);
+        let delay = self
+            .retry_base_secs
+            .saturating_mul(1 << exponent)
+            .min(self.retry_max_secs);
         now + Duration::seconds(delay)
     }
 }
@@ -60,7 +65,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(pool: Pool, mailer: Mailer, renderer: Renderer, clock: SharedClock, config: WorkerConfig, metrics: Option<Arc<Metrics>>) -> Self {
+    pub fn new(
+        pool: Pool,
+        mailer: Mailer,
+        renderer: Renderer,
+        clock: SharedClock,
+        config: WorkerConfig,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Self {
         Self {
             pool,
             mailer,
@@ -80,8 +92,15 @@ impl Worker {
     /// Claims one batch and delivers it; returns how many messages it handled.
     pub async fn run_once(&self) -> Result<usize, DbError> {
         let now = self.clock.now_naive();
-        let (owner, until, limit) = (self.owner.clone(), now + self.config.lease, self.config.batch_size);
-        let rows = db::blocking(&self.pool, move |conn| outbox::claim_due(conn, &owner, now, until, limit)).await?;
+        let (owner, until, limit) = (
+            self.owner.clone(),
+            now + self.config.lease,
+            self.config.batch_size,
+        );
+        let rows = db::blocking(&self.pool, move |conn| {
+            outbox::claim_due(conn, &owner, now, until, limit)
+        })
+        .await?;
         let handled = rows.len();
         futures_util::stream::iter(rows)
             .map(|row| self.deliver(row))
@@ -125,7 +144,11 @@ impl Worker {
 
     async fn deliver(&self, row: OutboxRow) {
         let registration_id = row.registration_id.clone();
-        let registration = match db::blocking(&self.pool, move |c| registrations::find(c, &registration_id)).await {
+        let registration = match db::blocking(&self.pool, move |c| {
+            registrations::find(c, &registration_id)
+        })
+        .await
+        {
             Ok(Some(registration)) => registration,
             // Erased while queued: the row went with it.
             Ok(None) => return,
@@ -137,10 +160,17 @@ impl Worker {
         let outcome = match self
             .renderer
             .render(&row, &registration)
-            .and_then(|rendered| self.renderer.message(rendered, &registration.email, &row.message_id))
-        {
-            Ok(message) => self.outcome_of(self.mailer.send(&message, &row.message_id).await, row.attempts),
-            Err(error) => Outcome::Failed { error: error.to_string() },
+            .and_then(|rendered| {
+                self.renderer
+                    .message(rendered, &registration.email, &row.message_id)
+            }) {
+            Ok(message) => self.outcome_of(
+                self.mailer.send(&message, &row.message_id).await,
+                row.attempts,
+            ),
+            Err(error) => Outcome::Failed {
+                error: error.to_string(),
+            },
         };
         self.record(&row, outcome).await;
     }
@@ -150,8 +180,15 @@ impl Worker {
         match sent {
             Ok(()) => Outcome::Sent,
             Err(SendError::Permanent(error)) => Outcome::Failed { error },
-            Err(SendError::Transient(error)) if previous_attempts + 1 >= self.config.max_attempts => Outcome::Failed { error },
-            Err(SendError::Transient(error)) => Outcome::Retry { at: self.config.retry_at(previous_attempts + 1, now), error },
+            Err(SendError::Transient(error))
+                if previous_attempts + 1 >= self.config.max_attempts =>
+            {
+                Outcome::Failed { error }
+            }
+            Err(SendError::Transient(error)) => Outcome::Retry {
+                at: self.config.retry_at(previous_attempts + 1, now),
+                error,
+            },
         }
     }
 
@@ -162,15 +199,23 @@ impl Worker {
             Outcome::Failed { .. } => "failed",
         };
         let (id, owner, now) = (row.id.clone(), self.owner.clone(), self.clock.now_naive());
-        match db::blocking(&self.pool, move |c| outbox::record_outcome(c, &id, &owner, &outcome, now)).await {
+        match db::blocking(&self.pool, move |c| {
+            outbox::record_outcome(c, &id, &owner, &outcome, now)
+        })
+        .await
+        {
             Ok(true) => {
                 tracing::info!(outbox_id = %row.id, kind = %row.kind, result = label, "delivery attempt recorded");
                 if let Some(metrics) = &self.metrics {
                     metrics.delivery(label);
                 }
             }
-            Ok(false) => tracing::warn!(outbox_id = %row.id, "lease lost before the outcome was recorded"),
-            Err(error) => tracing::error!(%error, outbox_id = %row.id, "could not record a delivery outcome"),
+            Ok(false) => {
+                tracing::warn!(outbox_id = %row.id, "lease lost before the outcome was recorded")
+            }
+            Err(error) => {
+                tracing::error!(%error, outbox_id = %row.id, "could not record a delivery outcome")
+            }
         }
     }
 }

@@ -7,7 +7,6 @@ use crate::db::lifecycle::{self, ConfirmLink, Confirmation};
 use crate::db::registrations::ConfirmEvidence;
 use crate::db::{self};
 use crate::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
-use crate::startup::mail_domain;
 use crate::state::AppState;
 use crate::web::body::{decode_form, form_value};
 use crate::web::client::{client_ip, user_agent};
@@ -28,9 +27,18 @@ pub async fn check(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     check_page(&req, &state, StatusCode::OK, None)
 }
 
-fn check_page(req: &HttpRequest, state: &AppState, status: StatusCode, code_error: Option<&str>) -> HttpResponse {
+fn check_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    code_error: Option<&str>,
+) -> HttpResponse {
     let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = CheckPage { group: state.group.clone(), csrf_token: seed.form_token(&state.keys), code_error: code_error.map(str::to_owned) };
+    let page = CheckPage {
+        group: state.group.clone(),
+        csrf_token: seed.form_token(&state.keys),
+        code_error: code_error.map(str::to_owned),
+    };
     let mut response = HttpResponse::build(status);
     if let Some(cookie) = cookie {
         response.cookie(cookie);
@@ -39,11 +47,18 @@ fn check_page(req: &HttpRequest, state: &AppState, status: StatusCode, code_erro
 }
 
 /// `GET /subscriptions/confirm?token=T`.
-pub async fn show(req: HttpRequest, query: web::Query<TokenQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    req: HttpRequest,
+    query: web::Query<TokenQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token.unwrap_or_default();
     let now = state.clock.now_naive();
     let lookup = token.clone();
-    let link = db::blocking(&state.pool, move |c| lifecycle::inspect_confirm(c, &lookup, now)).await?;
+    let link = db::blocking(&state.pool, move |c| {
+        lifecycle::inspect_confirm(c, &lookup, now)
+    })
+    .await?;
     let (status, state_view) = match link {
         ConfirmLink::Usable(_) => (StatusCode::OK, ConfirmState::Ready(token)),
         ConfirmLink::AlreadyConfirmed => (StatusCode::OK, ConfirmState::Done),
@@ -53,12 +68,23 @@ pub async fn show(req: HttpRequest, query: web::Query<TokenQuery>, state: web::D
     Ok(confirm_page(&req, &state, status, state_view))
 }
 
-fn confirm_page(req: &HttpRequest, state: &AppState, status: StatusCode, view: ConfirmState) -> HttpResponse {
+fn confirm_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    view: ConfirmState,
+) -> HttpResponse {
     let (title, explanation) = match (&view, status) {
         (ConfirmState::Ready(_), _) => ("Confirm your registration", ""),
         (ConfirmState::Done, _) => ("You are already confirmed", ""),
-        (ConfirmState::Resend, StatusCode::GONE) => ("This link has expired", "Confirmation links work for a limited time, and each works only until the registration is confirmed."),
-        (ConfirmState::Resend, _) => ("This link is not valid", "The link may have been copied incompletely, or it belongs to a registration that no longer exists."),
+        (ConfirmState::Resend, StatusCode::GONE) => (
+            "This link has expired",
+            "Confirmation links work for a limited time, and each works only until the registration is confirmed.",
+        ),
+        (ConfirmState::Resend, _) => (
+            "This link is not valid",
+            "The link may have been copied incompletely, or it belongs to a registration that no longer exists.",
+        ),
     };
     let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
     let page = ConfirmPage {
@@ -78,46 +104,114 @@ fn confirm_page(req: &HttpRequest, state: &AppState, status: StatusCode, view: C
 }
 
 /// `POST /subscriptions/confirm`: `token`, or `code` with the signup cookie.
-pub async fn submit(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let Ok(pairs) = decode_form(&body) else {
-        return Ok(HttpResponse::BadRequest().content_type("text/plain; charset=utf-8").body("The form could not be read."));
+        return Ok(HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .body("The form could not be read."));
     };
-    let evidence = |via: &'static str| ConfirmEvidence {
-        via,
-        ip: Some(client_ip(&req, &state.settings.server.trusted_proxies).to_string()),
-        user_agent: user_agent(&req),
-    };
-    let (keys, domain, now) = (state.keys.clone(), mail_domain(&state.settings.server.base_url), state.clock.now_naive());
-    if let Some(token) = form_value(&pairs, "token").filter(|t| !t.is_empty()) {
-        let evidence = evidence("link");
-        let result = db::blocking(&state.pool, move |c| lifecycle::confirm_with_token(c, &keys, &token, &evidence, &domain, now)).await?;
-        return Ok(match result {
-            Confirmation::Confirmed | Confirmation::AlreadyConfirmed => to_welcome(),
-            Confirmation::Expired => confirm_page(&req, &state, StatusCode::GONE, ConfirmState::Resend),
-            Confirmation::Unknown => confirm_page(&req, &state, StatusCode::NOT_FOUND, ConfirmState::Resend),
-        });
+    match form_value(&pairs, "token").filter(|t| !t.is_empty()) {
+        Some(token) => confirm_by_token(&req, &state, token).await,
+        None => {
+            let code = form_value(&pairs, "code").unwrap_or_default();
+            confirm_by_code(&req, &state, code.trim().to_owned()).await
+        }
     }
-    if let Err(wait) = state.limiter.check(client_ip(&req, &state.settings.server.trusted_proxies)) {
+}
+
+fn evidence(req: &HttpRequest, state: &AppState, via: &'static str) -> ConfirmEvidence {
+    ConfirmEvidence {
+        via,
+        ip: Some(client_ip(req, &state.settings.server.trusted_proxies).to_string()),
+        user_agent: user_agent(req),
+    }
+}
+
+async fn confirm_by_token(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    token: String,
+) -> Result<HttpResponse, AppError> {
+    let (rules, evidence, now) = (
+        state.rules.clone(),
+        evidence(req, state, "link"),
+        state.clock.now_naive(),
+    );
+    let result = db::blocking(&state.pool, move |c| {
+        lifecycle::confirm_with_token(c, &rules, &token, &evidence, now)
+    })
+    .await?;
+    Ok(match result {
+        Confirmation::Confirmed | Confirmation::AlreadyConfirmed => to_welcome(),
+        Confirmation::Expired => confirm_page(req, state, StatusCode::GONE, ConfirmState::Resend),
+        Confirmation::Unknown => {
+            confirm_page(req, state, StatusCode::NOT_FOUND, ConfirmState::Resend)
+        }
+    })
+}
+
+const WRONG_CODE: &str =
+    "That code is not right. Check the email and try again, or use the link in it.";
+
+/// Codes count against the per-IP limit, and work only with the signup cookie.
+async fn confirm_by_code(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    code: String,
+) -> Result<HttpResponse, AppError> {
+    if let Err(wait) = state
+        .limiter
+        .check(client_ip(req, &state.settings.server.trusted_proxies))
+    {
         return Ok(too_many_requests(wait));
     }
-    let code = form_value(&pairs, "code").unwrap_or_default().trim().to_owned();
-    let registration_id = req
-        .cookie(SIGNUP_COOKIE)
-        .and_then(|c| cookies::verified_value(&state.keys, SIGNUP_COOKIE, c.value()).map(str::to_owned));
-    let Some(registration_id) = registration_id.filter(|_| code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())) else {
-        return Ok(check_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, Some("That code is not right. Check the email and try again, or use the link in it.")));
+    let registration_id = req.cookie(SIGNUP_COOKIE).and_then(|c| {
+        cookies::verified_value(&state.keys, SIGNUP_COOKIE, c.value()).map(str::to_owned)
+    });
+    let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    let Some(registration_id) = registration_id.filter(|_| well_formed) else {
+        return Ok(check_page(
+            req,
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(WRONG_CODE),
+        ));
     };
-    let (evidence, max) = (evidence("code"), i32::try_from(state.settings.signup.code_max_attempts).unwrap_or(i32::MAX));
-    let result = db::blocking(&state.pool, move |c| codes::confirm_with_code(c, &keys, &registration_id, &code, max, &evidence, &domain, now)).await?;
+    let (rules, evidence, now) = (
+        state.rules.clone(),
+        evidence(req, state, "code"),
+        state.clock.now_naive(),
+    );
+    let max = i32::try_from(state.settings.signup.code_max_attempts).unwrap_or(i32::MAX);
+    let result = db::blocking(&state.pool, move |c| {
+        codes::confirm_with_code(c, &rules, &registration_id, &code, max, &evidence, now)
+    })
+    .await?;
     Ok(match result {
         CodeResult::Confirmed | CodeResult::AlreadyConfirmed => to_welcome(),
-        CodeResult::Wrong => check_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, Some("That code is not right. Check the email and try again, or use the link in it.")),
-        CodeResult::Locked => check_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, Some("Too many wrong codes. Please use the link in the email instead.")),
+        CodeResult::Wrong => check_page(
+            req,
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(WRONG_CODE),
+        ),
+        CodeResult::Locked => check_page(
+            req,
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Too many wrong codes. Please use the link in the email instead."),
+        ),
     })
 }
 
 fn to_welcome() -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((LOCATION, "/subscriptions/confirmed")).finish()
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/subscriptions/confirmed"))
+        .finish()
 }
 
 /// `GET /subscriptions/confirmed`.

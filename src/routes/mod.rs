@@ -14,7 +14,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/subscriptions/check", web::get().to(confirm::check))
         .route("/subscriptions/confirm", web::get().to(confirm::show))
         .route("/subscriptions/confirm", web::post().to(confirm::submit))
-        .route("/subscriptions/confirmed", web::get().to(confirm::confirmed))
+        .route(
+            "/subscriptions/confirmed",
+            web::get().to(confirm::confirmed),
+        )
         .route("/unsubscribe", web::get().to(unsubscribe::show))
         .route("/unsubscribe", web::post().to(unsubscribe::submit))
         .route("/health", web::get().to(health::health))

@@ -23,12 +23,31 @@ const SIGNUP_COOKIE_SECS: i64 = 72 * 3600;
 
 /// `GET /`: the signup form.
 pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    form_page(&req, &state, StatusCode::OK, &RawSignup::default(), &FieldErrors::default())
+    form_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        &RawSignup::default(),
+        &FieldErrors::default(),
+    )
 }
 
-fn form_page(req: &HttpRequest, state: &AppState, status: StatusCode, raw: &RawSignup, errors: &FieldErrors) -> HttpResponse {
-    let (seed, new_cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = SignupPage::new(state.group.clone(), &state.settings.signup, seed.form_token(&state.keys), raw, errors);
+fn form_page(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    raw: &RawSignup,
+    errors: &FieldErrors,
+) -> HttpResponse {
+    let (seed, new_cookie) =
+        csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
+    let page = SignupPage::new(
+        state.group.clone(),
+        &state.settings.signup,
+        seed.form_token(&state.keys),
+        raw,
+        errors,
+    );
     let mut response = HttpResponse::build(status);
     if let Some(cookie) = new_cookie {
         response.cookie(cookie);
@@ -37,7 +56,11 @@ fn form_page(req: &HttpRequest, state: &AppState, status: StatusCode, raw: &RawS
 }
 
 /// `POST /subscriptions`: form submit → 303 to the check page, or 422 with the form.
-pub async fn submit_form(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn submit_form(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if let Err(wait) = rate_limit(&req, &state) {
         return Ok(too_many_requests(wait));
     }
@@ -45,7 +68,12 @@ pub async fn submit_form(req: HttpRequest, body: web::Bytes, state: web::Data<Ap
         Ok(submitted) => submitted,
         Err(error) => return Ok(bad_body(error)),
     };
-    if !csrf::is_valid(&req, &state.keys, state.now_unix(), submitted.csrf_token.as_deref()) {
+    if !csrf::is_valid(
+        &req,
+        &state.keys,
+        state.now_unix(),
+        submitted.csrf_token.as_deref(),
+    ) {
         return Ok(forbidden(&state));
     }
     match accept(&req, &state, submitted, "form").await? {
@@ -53,16 +81,29 @@ pub async fn submit_form(req: HttpRequest, body: web::Bytes, state: web::Data<Ap
             .insert_header((LOCATION, "/subscriptions/check"))
             .cookie(signup_cookie(&state, cookie_value))
             .finish()),
-        Accepted::Invalid(raw, errors) => Ok(form_page(&req, &state, StatusCode::UNPROCESSABLE_ENTITY, &raw, &errors)),
+        Accepted::Invalid(raw, errors) => Ok(form_page(
+            &req,
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &raw,
+            &errors,
+        )),
     }
 }
 
 /// `POST /api/v1/subscriptions`: JSON → 202 `{"status":"pending"}`, or 422 with field errors.
-pub async fn submit_api(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn submit_api(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if let Err(wait) = rate_limit(&req, &state) {
         return Ok(too_many_requests(wait));
     }
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let submitted = match body::signup_from_json(content_type, &body) {
         Ok(submitted) => submitted,
         Err(error) => return Ok(bad_body(error)),
@@ -71,7 +112,9 @@ pub async fn submit_api(req: HttpRequest, body: web::Bytes, state: web::Data<App
         Accepted::Signed(cookie_value) => Ok(HttpResponse::Accepted()
             .cookie(signup_cookie(&state, cookie_value))
             .json(json!({"status": "pending"}))),
-        Accepted::Invalid(_, errors) => Ok(HttpResponse::UnprocessableEntity().json(json!({"errors": errors}))),
+        Accepted::Invalid(_, errors) => {
+            Ok(HttpResponse::UnprocessableEntity().json(json!({"errors": errors})))
+        }
     }
 }
 
@@ -82,19 +125,31 @@ enum Accepted {
 }
 
 /// Honeypot, then validation, then the writer. Every accepted outcome looks the same.
-async fn accept(req: &HttpRequest, state: &AppState, submitted: SubmittedSignup, source: &str) -> Result<Accepted, AppError> {
-    let SubmittedSignup { raw, type_errors, honeypot_filled, .. } = submitted;
+async fn accept(
+    req: &HttpRequest,
+    state: &AppState,
+    submitted: SubmittedSignup,
+    source: &str,
+) -> Result<Accepted, AppError> {
+    let SubmittedSignup {
+        raw,
+        type_errors,
+        honeypot_filled,
+        ..
+    } = submitted;
     if honeypot_filled {
         state.metrics.signup(SignupResult::honeypot);
         return Ok(Accepted::Signed(dummy_cookie_value(state)));
     }
-    let details = match SignupDetails::parse_with(raw.clone(), &state.settings.signup.interests, type_errors) {
-        Ok(details) => details,
-        Err(errors) => {
-            state.metrics.signup(SignupResult::invalid);
-            return Ok(Accepted::Invalid(raw, errors));
-        }
-    };
+    let details =
+        match SignupDetails::parse_with(raw.clone(), &state.settings.signup.interests, type_errors)
+        {
+            Ok(details) => details,
+            Err(errors) => {
+                state.metrics.signup(SignupResult::invalid);
+                return Ok(Accepted::Invalid(raw, errors));
+            }
+        };
     let signup = NewSignup {
         details,
         evidence: ConsentEvidence {
@@ -108,9 +163,9 @@ async fn accept(req: &HttpRequest, state: &AppState, submitted: SubmittedSignup,
     let outcome = state.writer.signup(signup).await?;
     state.metrics.signup(SignupResult::accepted);
     Ok(Accepted::Signed(match outcome {
-        SignupOutcome::Pending { registration_id, .. } => {
-            cookies::signed_value(&state.keys, SIGNUP_COOKIE, &registration_id)
-        }
+        SignupOutcome::Pending {
+            registration_id, ..
+        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, &registration_id),
         SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
     }))
 }
@@ -121,11 +176,19 @@ fn dummy_cookie_value(state: &AppState) -> String {
 }
 
 fn signup_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<'static> {
-    cookies::build(SIGNUP_COOKIE, value, SIGNUP_COOKIE_SECS, state.secure_cookies(), SameSite::Lax)
+    cookies::build(
+        SIGNUP_COOKIE,
+        value,
+        SIGNUP_COOKIE_SECS,
+        state.secure_cookies(),
+        SameSite::Lax,
+    )
 }
 
 fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), u64> {
-    let result = state.limiter.check(client_ip(req, &state.settings.server.trusted_proxies));
+    let result = state
+        .limiter
+        .check(client_ip(req, &state.settings.server.trusted_proxies));
     if result.is_err() {
         state.metrics.signup(SignupResult::rate_limited);
     }
@@ -142,11 +205,22 @@ pub fn too_many_requests(wait_secs: u64) -> HttpResponse {
 
 fn bad_body(error: BodyError) -> HttpResponse {
     let (status, text) = match error {
-        BodyError::NotUrlencoded => (StatusCode::BAD_REQUEST, "The form could not be read. Please go back and try again."),
-        BodyError::NotJsonObject => (StatusCode::BAD_REQUEST, "The request body must be a JSON object."),
-        BodyError::NotJsonContentType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send the request with Content-Type: application/json."),
+        BodyError::NotUrlencoded => (
+            StatusCode::BAD_REQUEST,
+            "The form could not be read. Please go back and try again.",
+        ),
+        BodyError::NotJsonObject => (
+            StatusCode::BAD_REQUEST,
+            "The request body must be a JSON object.",
+        ),
+        BodyError::NotJsonContentType => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the request with Content-Type: application/json.",
+        ),
     };
-    HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text)
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(text)
 }
 
 /// 403 for a missing or wrong CSRF token: the form was stale or forged.

@@ -11,29 +11,59 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 /// `GET /unsubscribe?token=T`: a page with one button, or 404.
-pub async fn show(query: web::Query<TokenQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    query: web::Query<TokenQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token.unwrap_or_default();
     let lookup = token.clone();
-    let target = db::blocking(&state.pool, move |c| lifecycle::unsubscribe_target(c, &lookup)).await?;
+    let target = db::blocking(&state.pool, move |c| {
+        lifecycle::unsubscribe_target(c, &lookup)
+    })
+    .await?;
     Ok(match target {
-        Some(_) => token_page(StatusCode::OK, &UnsubscribePage { group: state.group.clone(), done: false, token }),
+        Some(_) => token_page(
+            StatusCode::OK,
+            &UnsubscribePage {
+                group: state.group.clone(),
+                done: false,
+                token,
+            },
+        ),
         None => unknown(&state),
     })
 }
 
 /// `POST /unsubscribe?token=T`: the body is never read.
-pub async fn submit(query: web::Query<TokenQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn submit(
+    query: web::Query<TokenQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token.unwrap_or_default();
     let now = state.clock.now_naive();
-    let result = db::blocking(&state.pool, move |c| lifecycle::unsubscribe_with_token(c, &token, "subscriber", now)).await?;
+    let result = db::blocking(&state.pool, move |c| {
+        lifecycle::unsubscribe_with_token(c, &token, "subscriber", now)
+    })
+    .await?;
     Ok(match result {
-        Some(_) => token_page(StatusCode::OK, &UnsubscribePage { group: state.group.clone(), done: true, token: String::new() }),
+        Some(_) => token_page(
+            StatusCode::OK,
+            &UnsubscribePage {
+                group: state.group.clone(),
+                done: true,
+                token: String::new(),
+            },
+        ),
         None => unknown(&state),
     })
 }
 
 fn unknown(state: &AppState) -> HttpResponse {
-    let page = MessagePage::new(state.group.clone(), "This link is not valid", &["The link may have been copied incompletely, or the registration no longer exists."]);
+    let page = MessagePage::new(
+        state.group.clone(),
+        "This link is not valid",
+        &["The link may have been copied incompletely, or the registration no longer exists."],
+    );
     token_page(StatusCode::NOT_FOUND, &page)
 }
 

@@ -49,7 +49,10 @@ fn decode_component(text: &str) -> Result<String, BodyError> {
 
 /// The first value of a field in a decoded form.
 pub fn form_value(pairs: &[(String, String)], field: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == field).map(|(_, v)| v.clone())
+    pairs
+        .iter()
+        .find(|(k, _)| k == field)
+        .map(|(_, v)| v.clone())
 }
 
 /// A signup from the HTML form.
@@ -85,7 +88,10 @@ pub fn is_json_content_type(content_type: Option<&str>) -> bool {
 }
 
 /// A signup from the JSON API.
-pub fn signup_from_json(content_type: Option<&str>, body: &[u8]) -> Result<SubmittedSignup, BodyError> {
+pub fn signup_from_json(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<SubmittedSignup, BodyError> {
     if !is_json_content_type(content_type) {
         return Err(BodyError::NotJsonContentType);
     }
@@ -109,10 +115,19 @@ pub fn signup_from_json(content_type: Option<&str>, body: &[u8]) -> Result<Submi
         Some(Value::String(s)) => !s.trim().is_empty(),
         Some(_) => true,
     };
-    Ok(SubmittedSignup { raw, type_errors: errors, csrf_token: None, honeypot_filled })
+    Ok(SubmittedSignup {
+        raw,
+        type_errors: errors,
+        csrf_token: None,
+        honeypot_filled,
+    })
 }
 
-fn json_text(object: &Map<String, Value>, field: &'static str, errors: &mut FieldErrors) -> Option<String> {
+fn json_text(
+    object: &Map<String, Value>,
+    field: &'static str,
+    errors: &mut FieldErrors,
+) -> Option<String> {
     match object.get(field) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -154,7 +169,8 @@ mod tests {
 
     #[test]
     fn form_keeps_repeated_interests_and_decodes_plus_and_percent() {
-        let s = signup_from_form(b"name=Ana+Mar%C3%ADa&interests=a&interests=b&consent=yes").unwrap();
+        let s =
+            signup_from_form(b"name=Ana+Mar%C3%ADa&interests=a&interests=b&consent=yes").unwrap();
         assert_eq!(s.raw.name.as_deref(), Some("Ana María"));
         assert_eq!(s.raw.interests, vec!["a", "b"]);
         assert_eq!(s.raw.consent, Some(true));
@@ -162,13 +178,23 @@ mod tests {
 
     #[test]
     fn form_rejects_invalid_utf8() {
-        assert_eq!(signup_from_form(b"name=%FF").unwrap_err(), BodyError::NotUrlencoded);
-        assert_eq!(signup_from_form(&[0xff, 0xfe]).unwrap_err(), BodyError::NotUrlencoded);
+        assert_eq!(
+            signup_from_form(b"name=%FF").unwrap_err(),
+            BodyError::NotUrlencoded
+        );
+        assert_eq!(
+            signup_from_form(&[0xff, 0xfe]).unwrap_err(),
+            BodyError::NotUrlencoded
+        );
     }
 
     #[test]
     fn json_wrong_types_are_field_errors() {
-        let s = signup_from_json(Some("application/json"), br#"{"email":5,"interests":"x","consent":"yes"}"#).unwrap();
+        let s = signup_from_json(
+            Some("application/json"),
+            br#"{"email":5,"interests":"x","consent":"yes"}"#,
+        )
+        .unwrap();
         assert!(!s.type_errors.get("email").is_empty());
         assert!(!s.type_errors.get("interests").is_empty());
         assert!(!s.type_errors.get("consent").is_empty());
@@ -176,8 +202,17 @@ mod tests {
 
     #[test]
     fn json_body_must_be_an_object_with_json_content_type() {
-        assert_eq!(signup_from_json(Some("text/plain"), b"{}").unwrap_err(), BodyError::NotJsonContentType);
-        assert_eq!(signup_from_json(Some("application/json"), b"[1]").unwrap_err(), BodyError::NotJsonObject);
-        assert_eq!(signup_from_json(Some("application/json; charset=utf-8"), b"nope").unwrap_err(), BodyError::NotJsonObject);
+        assert_eq!(
+            signup_from_json(Some("text/plain"), b"{}").unwrap_err(),
+            BodyError::NotJsonContentType
+        );
+        assert_eq!(
+            signup_from_json(Some("application/json"), b"[1]").unwrap_err(),
+            BodyError::NotJsonObject
+        );
+        assert_eq!(
+            signup_from_json(Some("application/json; charset=utf-8"), b"nope").unwrap_err(),
+            BodyError::NotJsonObject
+        );
     }
 }

@@ -15,7 +15,13 @@ pub fn verified_value<'a>(keys: &Keys, name: &str, raw: &'a str) -> Option<&'a s
 }
 
 /// An HttpOnly cookie for the whole site.
-pub fn build(name: &'static str, value: String, max_age_secs: i64, secure: bool, same_site: SameSite) -> Cookie<'static> {
+pub fn build(
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+    secure: bool,
+    same_site: SameSite,
+) -> Cookie<'static> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)

@@ -34,14 +34,22 @@ pub fn from_request(req: &HttpRequest, keys: &Keys, now_unix: i64) -> Option<Csr
     let (_, issued) = value.rsplit_once('.')?;
     let issued_at: i64 = issued.parse().ok()?;
     let age = now_unix - issued_at;
-    (0..LIFETIME_SECS)
-        .contains(&age)
-        .then(|| CsrfSeed { seed_and_time: value.to_owned(), issued_at })
+    (0..LIFETIME_SECS).contains(&age).then(|| CsrfSeed {
+        seed_and_time: value.to_owned(),
+        issued_at,
+    })
 }
 
 /// The seed for a page with a form, and the cookie to set when a new one is needed.
-pub fn for_form(req: &HttpRequest, keys: &Keys, now_unix: i64, secure: bool) -> (CsrfSeed, Option<Cookie<'static>>) {
-    if let Some(seed) = from_request(req, keys, now_unix).filter(|s| now_unix - s.issued_at < REFRESH_AFTER_SECS) {
+pub fn for_form(
+    req: &HttpRequest,
+    keys: &Keys,
+    now_unix: i64,
+    secure: bool,
+) -> (CsrfSeed, Option<Cookie<'static>>) {
+    if let Some(seed) =
+        from_request(req, keys, now_unix).filter(|s| now_unix - s.issued_at < REFRESH_AFTER_SECS)
+    {
         return (seed, None);
     }
     let value = format!("{}.{now_unix}", random_token(16));
@@ -52,7 +60,13 @@ pub fn for_form(req: &HttpRequest, keys: &Keys, now_unix: i64, secure: bool) -> 
         secure,
         SameSite::Lax,
     );
-    (CsrfSeed { seed_and_time: value, issued_at: now_unix }, Some(cookie))
+    (
+        CsrfSeed {
+            seed_and_time: value,
+            issued_at: now_unix,
+        },
+        Some(cookie),
+    )
 }
 
 /// Whether a submitted token matches the request's cookie.

@@ -17,15 +17,19 @@ impl IpLimiter {
     pub fn new(settings: &RateLimitSettings) -> Self {
         let per_minute = NonZeroU32::new(settings.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN);
-        let limiter = settings
-            .enabled
-            .then(|| Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst))));
+        let limiter = settings.enabled.then(|| {
+            Arc::new(RateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            ))
+        });
         Self { limiter }
     }
 
     /// `Ok` if the request may go ahead, else the seconds to wait (for `Retry-After`).
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let Some(limiter) = &self.limiter else { return Ok(()) };
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
         limiter.check_key(&ip).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)

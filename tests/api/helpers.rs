@@ -76,10 +76,13 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres => {
-                let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL").expect("checked by postgres_available");
+                let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL")
+                    .expect("checked by postgres_available");
                 let name = format!("rollcall_test_{}", uuid::Uuid::now_v7().simple());
-                let mut conn = PgConnection::establish(&admin).expect("connect to ROLLCALL_TEST_DATABASE_URL");
-                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let mut conn =
+                    PgConnection::establish(&admin).expect("connect to ROLLCALL_TEST_DATABASE_URL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
                 let url = replace_database(&admin, &name);
                 TestDatabase {
                     url: DatabaseUrl::Postgres(url.clone()),
@@ -98,18 +101,24 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let (Some(name), Ok(admin)) = (&self.postgres_name, std::env::var("ROLLCALL_TEST_DATABASE_URL")) {
-            if let Ok(mut conn) = PgConnection::establish(&admin) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let (Some(name), Ok(admin)) = (
+            &self.postgres_name,
+            std::env::var("ROLLCALL_TEST_DATABASE_URL"),
+        ) && let Ok(mut conn) = PgConnection::establish(&admin)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..path_start]);
     if let Some(q) = query {
         out.push('?');
@@ -128,7 +137,13 @@ pub fn test_settings(database: &TestDatabase, extra: Value) -> Settings {
         "log": {"level": "warn"},
     });
     merge(&mut overrides, extra);
-    Settings::load_with(Path::new("config"), Some("test"), std::iter::empty(), overrides).expect("test settings")
+    Settings::load_with(
+        Path::new("config"),
+        Some("test"),
+        std::iter::empty(),
+        overrides,
+    )
+    .expect("test settings")
 }
 
 fn merge(base: &mut Value, extra: Value) {
@@ -145,7 +160,6 @@ fn merge(base: &mut Value, extra: Value) {
 /// A running app on a real port with its own database and a manual clock.
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub database: TestDatabase,
@@ -161,12 +175,13 @@ pub async fn spawn_app_with(backend: Backend, extra: Value) -> TestApp {
     let settings = test_settings(&database, extra);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap());
     let shared: SharedClock = Arc::new(clock.clone());
-    let app = Application::build(settings.clone(), shared).await.expect("build app");
+    let app = Application::build(settings.clone(), shared)
+        .await
+        .expect("build app");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         client: client(),
         clock,
         database,
@@ -190,7 +205,15 @@ impl TestApp {
 
     /// GETs the form and returns its CSRF token (the client keeps the cookie).
     pub async fn csrf_token(&self) -> String {
-        let page = self.client.get(self.url("/")).send().await.unwrap().text().await.unwrap();
+        let page = self
+            .client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         extract_csrf(&page).expect("csrf token in the form")
     }
 
@@ -215,7 +238,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, body: &Value) -> reqwest::Response {
-        self.client.post(self.url("/api/v1/subscriptions")).json(body).send().await.unwrap()
+        self.client
+            .post(self.url("/api/v1/subscriptions"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub fn db(&self) -> DbConnection {
@@ -280,7 +308,9 @@ pub fn encode_form(pairs: &[(&str, &str)]) -> String {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             b' ' => "+".to_string(),
             _ => format!("%{b:02X}"),
         })

@@ -1,6 +1,8 @@
 //! The signup form and API: validation, storage, CSRF, honeypot, the same-answer rule.
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with, valid_form, valid_json, without_csrf};
+use crate::helpers::{
+    Backend, TestApp, spawn_app, spawn_app_with, valid_form, valid_json, without_csrf,
+};
 use crate::on_both_backends;
 use serde_json::{Value, json};
 
@@ -24,15 +26,33 @@ async fn the_form_renders_every_field(backend: Backend) {
     let response = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
-    for field in ["email", "name", "organisation", "org_type", "country", "timezone", "consent"] {
-        assert!(page.contains(&format!(r#"name="{field}""#)), "field {field} missing");
-        assert!(page.contains(&format!(r#"<label for="{field}""#)) || page.contains(&format!(r#"for="{field}""#)), "label for {field} missing");
+    for field in [
+        "email",
+        "name",
+        "organisation",
+        "org_type",
+        "country",
+        "timezone",
+        "consent",
+    ] {
+        assert!(
+            page.contains(&format!(r#"name="{field}""#)),
+            "field {field} missing"
+        );
+        assert!(
+            page.contains(&format!(r#"<label for="{field}""#))
+                || page.contains(&format!(r#"for="{field}""#)),
+            "label for {field} missing"
+        );
     }
     assert!(page.contains(r#"name="interests""#));
     assert!(page.contains(r#"<input type="checkbox" id="consent" name="consent" value="yes""#));
     assert!(page.contains(r#"name="website""#), "honeypot");
     assert!(page.contains(r#"<input type="hidden" name="csrf_token" value=""#));
-    assert!(page.contains(&app.settings.signup.consent_text.replace('\'', "&#39;")) || page.contains(&app.settings.signup.consent_text));
+    assert!(
+        page.contains(&app.settings.signup.consent_text.replace('\'', "&#39;"))
+            || page.contains(&app.settings.signup.consent_text)
+    );
     assert!(page.contains(&app.settings.group.name));
     // Featured countries come first: Australia before any other country.
     let au = page.find(r#"value="AU""#).unwrap();
@@ -48,14 +68,20 @@ async fn a_valid_form_signup_is_stored_as_pending_with_consent_and_ledger(backen
     assert_eq!(response.headers()["location"], "/subscriptions/check");
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations WHERE status = 'pending' AND email = 'aroha@example.org' AND country = 'NZ' AND source = 'form'"), 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM consents WHERE source = 'form' AND ip = '127.0.0.1' AND text_version IS NOT NULL"), 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM ledger WHERE event = 'signup' AND source = 'form'"), 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ledger WHERE event = 'signup' AND source = 'form'"),
+        1
+    );
 }
 
 async fn a_valid_api_signup_answers_202_and_is_stored(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app.post_json(&valid_json("Lachlan@Example.ORG")).await;
     assert_eq!(response.status(), 202);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({"status": "pending"}));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "pending"})
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations WHERE email = 'Lachlan@Example.ORG' AND email_key = 'lachlan@example.org' AND source = 'api'"), 1);
 }
 
@@ -84,7 +110,10 @@ async fn each_invalid_field_gives_422_naming_it_and_stores_nothing(backend: Back
     let app = spawn_app(backend).await;
     let token = app.csrf_token().await;
     for (field, bad) in invalid_cases() {
-        let mut pairs: Vec<(&str, &str)> = valid_form("case@example.org").into_iter().filter(|(k, _)| *k != field).collect();
+        let mut pairs: Vec<(&str, &str)> = valid_form("case@example.org")
+            .into_iter()
+            .filter(|(k, _)| *k != field)
+            .collect();
         if let Some(value) = bad {
             pairs.push((field, value));
         }
@@ -92,9 +121,21 @@ async fn each_invalid_field_gives_422_naming_it_and_stores_nothing(backend: Back
         let response = app.post_form("/subscriptions", &pairs).await;
         assert_eq!(response.status(), 422, "{field}={bad:?}");
         let page = response.text().await.unwrap();
-        assert!(page.contains(&format!(r#"<p class="field-error" id="{field}-error">"#)), "{field}={bad:?} not named");
-        assert!(page.contains(&format!(r#"aria-invalid="true" aria-describedby="{field}-error""#)), "{field} not marked");
-        assert_eq!(page.matches(r#"class="field-error""#).count(), 1, "{field}={bad:?}: only that field is wrong");
+        assert!(
+            page.contains(&format!(r#"<p class="field-error" id="{field}-error">"#)),
+            "{field}={bad:?} not named"
+        );
+        assert!(
+            page.contains(&format!(
+                r#"aria-invalid="true" aria-describedby="{field}-error""#
+            )),
+            "{field} not marked"
+        );
+        assert_eq!(
+            page.matches(r#"class="field-error""#).count(),
+            1,
+            "{field}={bad:?}: only that field is wrong"
+        );
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations"), 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM ledger"), 0);
@@ -102,11 +143,18 @@ async fn each_invalid_field_gives_422_naming_it_and_stores_nothing(backend: Back
 
 async fn the_api_reports_every_invalid_field(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app.post_json(&json!({"email": "nope", "name": "", "country": "XX", "consent": false})).await;
+    let response = app
+        .post_json(&json!({"email": "nope", "name": "", "country": "XX", "consent": false}))
+        .await;
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     for field in ["email", "name", "country", "consent"] {
-        assert!(body["errors"][field].as_array().is_some_and(|m| !m.is_empty()), "{field} in {body}");
+        assert!(
+            body["errors"][field]
+                .as_array()
+                .is_some_and(|m| !m.is_empty()),
+            "{field} in {body}"
+        );
     }
     assert!(body["errors"].get("organisation").is_none());
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations"), 0);
@@ -126,12 +174,33 @@ async fn api_wrong_types_bodies_and_content_types(backend: Backend) {
     }
     let endpoint = app.url("/api/v1/subscriptions");
     for body in ["[1,2]", "\"text\"", "{not json", ""] {
-        let response = app.client.post(&endpoint).header("content-type", "application/json").body(body).send().await.unwrap();
+        let response = app
+            .client
+            .post(&endpoint)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 400, "body {body:?}");
     }
-    let response = app.client.post(&endpoint).header("content-type", "text/plain").body(valid_json("x@example.org").to_string()).send().await.unwrap();
+    let response = app
+        .client
+        .post(&endpoint)
+        .header("content-type", "text/plain")
+        .body(valid_json("x@example.org").to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 415);
-    let response = app.client.post(app.url("/subscriptions")).header("content-type", "application/x-www-form-urlencoded").body(vec![b'e', b'=', 0xff, 0xfe]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/subscriptions"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'e', b'=', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     // Unknown fields are ignored.
     let mut extra = valid_json("extra@example.org");
@@ -166,7 +235,10 @@ async fn missing_or_wrong_csrf_is_403(backend: Backend) {
     let other = TestApp::fresh_client_token(&app).await;
     let mut foreign = pairs.clone();
     foreign.push(("csrf_token", &other));
-    assert_eq!(app.post_form("/subscriptions", &foreign).await.status(), 403);
+    assert_eq!(
+        app.post_form("/subscriptions", &foreign).await.status(),
+        403
+    );
     // A day later the cookie has expired.
     let token = app.csrf_token().await;
     app.clock.advance(chrono::Duration::hours(25));
@@ -179,7 +251,14 @@ async fn missing_or_wrong_csrf_is_403(backend: Backend) {
 impl TestApp {
     async fn fresh_client_token(app: &TestApp) -> String {
         let client = crate::helpers::client();
-        let page = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        let page = client
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         crate::helpers::extract_csrf(&page).unwrap()
     }
 }
@@ -203,7 +282,10 @@ async fn a_filled_honeypot_looks_like_success_and_stores_nothing(backend: Backen
 /// A response reduced to what the same-answer rule compares.
 async fn answer_shape(response: reqwest::Response) -> (u16, Option<String>, Vec<String>, String) {
     let status = response.status().as_u16();
-    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
     let mut cookies: Vec<String> = response.cookies().map(|c| c.name().to_owned()).collect();
     cookies.sort();
     let body = without_csrf(&response.text().await.unwrap());
@@ -221,29 +303,50 @@ async fn the_answer_is_the_same_for_every_address_state(backend: Backend) {
     set_status(&mut conn, "left@example.org", "unsubscribed");
     let mut form_answers = Vec::new();
     let mut api_answers = Vec::new();
-    for email in ["new@example.org", "pending@example.org", "confirmed@example.org", "left@example.org"] {
+    for email in [
+        "new@example.org",
+        "pending@example.org",
+        "confirmed@example.org",
+        "left@example.org",
+    ] {
         form_answers.push(answer_shape(app.sign_up(email).await).await);
         api_answers.push(answer_shape(app.post_json(&valid_json(email)).await).await);
     }
     for answers in [&form_answers, &api_answers] {
-        assert!(answers.iter().all(|a| a == &answers[0]), "answers differ: {answers:#?}");
+        assert!(
+            answers.iter().all(|a| a == &answers[0]),
+            "answers differ: {answers:#?}"
+        );
         assert!(answers[0].2.contains(&"rollcall_signup".to_owned()));
     }
 }
 
 fn set_status(conn: &mut rollcall::db::DbConnection, email: &str, status: &str) {
     use diesel::connection::SimpleConnection;
-    conn.batch_execute(&format!("UPDATE registrations SET status = '{status}' WHERE email = '{email}'")).unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE registrations SET status = '{status}' WHERE email = '{email}'"
+    ))
+    .unwrap();
 }
 
 async fn a_client_over_the_rate_limit_gets_429_with_retry_after(backend: Backend) {
-    let app = spawn_app_with(backend, json!({"rate_limit": {"enabled": true, "per_ip_per_minute": 10, "burst": 5}})).await;
+    let app = spawn_app_with(
+        backend,
+        json!({"rate_limit": {"enabled": true, "per_ip_per_minute": 10, "burst": 5}}),
+    )
+    .await;
     let mut statuses = Vec::new();
     for i in 0..8 {
-        let response = app.post_json(&valid_json(&format!("burst{i}@example.org"))).await;
+        let response = app
+            .post_json(&valid_json(&format!("burst{i}@example.org")))
+            .await;
         statuses.push(response.status().as_u16());
         if response.status() == 429 {
-            let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=60).contains(&retry));
         }
     }
@@ -258,13 +361,21 @@ async fn a_form_error_keeps_the_values_typed(backend: Backend) {
     let response = app
         .post_form(
             "/subscriptions",
-            &[("email", "keep@example.org"), ("name", "Mele <Tonga>"), ("country", "TO"), ("csrf_token", &token)],
+            &[
+                ("email", "keep@example.org"),
+                ("name", "Mele <Tonga>"),
+                ("country", "TO"),
+                ("csrf_token", &token),
+            ],
         )
         .await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains(r#"value="keep@example.org""#));
-    assert!(page.contains("Mele &#60;Tonga&#62;") || page.contains("Mele &lt;Tonga&gt;"), "name kept and escaped");
+    assert!(
+        page.contains("Mele &#60;Tonga&#62;") || page.contains("Mele &lt;Tonga&gt;"),
+        "name kept and escaped"
+    );
     assert!(page.contains(r#"<option value="TO" selected>"#));
     assert!(page.contains(r#"id="consent-error""#));
 }

@@ -21,7 +21,13 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
 /// Our tables, not counting diesel's own bookkeeping table.
 fn table_count(conn: &mut rollcall::db::DbConnection, backend: Backend) -> i64 {
     match backend {
-        Backend::Sqlite => count(conn, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'"),
-        Backend::Postgres => count(conn, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'"),
+        Backend::Sqlite => count(
+            conn,
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+        ),
+        Backend::Postgres => count(
+            conn,
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+        ),
     }
 }
