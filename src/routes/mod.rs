@@ -2,6 +2,7 @@
 
 mod confirm;
 mod health;
+mod privacy;
 mod signup;
 mod unsubscribe;
 
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/subscriptions/confirmed",
             web::get().to(confirm::confirmed),
         )
+        .route("/privacy", web::get().to(privacy::privacy))
         .route("/unsubscribe", web::get().to(unsubscribe::show))
         .route("/unsubscribe", web::post().to(unsubscribe::submit))
         .route("/health", web::get().to(health::health))
