@@ -59,15 +59,20 @@ impl Application {
     /// Opens storage, applies migrations, starts the writer and binds the port
     /// (`server.port = 0` picks a free one).
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+        let address = settings.server.bind_address();
+        let listener =
+            TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
+        Self::build_on(settings, clock, listener).await
+    }
+
+    /// The same on a listener the caller bound (tests bind first, so that
+    /// `server.base_url` can name the real port).
+    pub async fn build_on(
+        settings: Settings,
+        clock: SharedClock,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let state = build_state(settings, clock).await?;
-        let settings = state.settings.clone();
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!(
-                    "cannot listen on {}:{}",
-                    settings.server.host, settings.server.port
-                )
-            })?;
         let port = listener.local_addr()?.port();
         let server = http_server(listener, state.clone())?;
         Ok(Application {

@@ -1,13 +1,17 @@
 //! The test harness: spawn the app on either backend, fixtures, and the
 //! SKIPPED / ROLLCALL_TEST_REQUIRE rule of the project's contract.
 
+use crate::smtp_server::{ReceivedMail, SmtpServer};
+use actix_web::web;
 use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use rollcall::clock::{ManualClock, SharedClock};
 use rollcall::configuration::{DatabaseUrl, Settings};
 use rollcall::db::{self, DbConnection};
-use rollcall::startup::Application;
+use rollcall::email::worker::Worker;
+use rollcall::startup::{self, Application};
+use rollcall::state::AppState;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -127,13 +131,19 @@ fn replace_database(url: &str, name: &str) -> String {
     out
 }
 
-/// Settings for a test app: config/default.toml plus test overrides.
-pub fn test_settings(database: &TestDatabase, extra: Value) -> Settings {
+/// Settings for a test app: config/default.toml plus test overrides; mail goes
+/// to the test SMTP server on `smtp_port`.
+pub fn test_settings(database: &TestDatabase, port: u16, smtp_port: u16, extra: Value) -> Settings {
     let mut overrides = json!({
-        "server": {"port": 0, "secret_key": TEST_SECRET, "base_url": "http://127.0.0.1:8080"},
+        "server": {"port": port, "secret_key": TEST_SECRET, "base_url": format!("http://127.0.0.1:{port}")},
         "database": {"url": database.raw_url, "max_connections": 4},
         "rate_limit": {"enabled": false},
-        "email": {"worker_enabled": false},
+        "email": {
+            "worker_enabled": false,
+            "transport": "smtp",
+            "smtp": {"host": "127.0.0.1", "port": smtp_port, "tls": "none", "timeout_secs": 5, "pool_size": 4},
+            "lease_secs": 60,
+        },
         "log": {"level": "warn"},
     });
     merge(&mut overrides, extra);
@@ -164,6 +174,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub database: TestDatabase,
     pub settings: Settings,
+    pub state: web::Data<AppState>,
+    pub smtp: SmtpServer,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -172,13 +184,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, extra: Value) -> TestApp {
     let database = TestDatabase::create(backend);
-    let settings = test_settings(&database, extra);
+    let smtp = SmtpServer::start().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().expect("local address").port();
+    let settings = test_settings(&database, port, smtp.port(), extra);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap());
     let shared: SharedClock = Arc::new(clock.clone());
-    let app = Application::build(settings.clone(), shared)
+    let app = Application::build_on(settings.clone(), shared, listener)
         .await
         .expect("build app");
-    let port = app.port();
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -186,6 +201,8 @@ pub async fn spawn_app_with(backend: Backend, extra: Value) -> TestApp {
         clock,
         database,
         settings,
+        state,
+        smtp,
     }
 }
 
@@ -199,6 +216,38 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// A new email worker for this app (each has its own lease owner).
+    pub fn worker(&self) -> Worker {
+        startup::build_worker(&self.state).expect("build worker")
+    }
+
+    /// Delivers everything that is due, as the worker would, and returns how many.
+    pub async fn deliver(&self) -> usize {
+        self.worker().run_until_idle().await.expect("worker run")
+    }
+
+    /// Messages received by the SMTP server for one address.
+    pub fn mail_to(&self, address: &str) -> Vec<ReceivedMail> {
+        self.smtp.messages_to(address)
+    }
+
+    /// The confirmation link in the newest message to `address`.
+    pub fn confirmation_link(&self, address: &str) -> String {
+        let mail = self
+            .mail_to(address)
+            .pop()
+            .expect("a message to that address");
+        let link = link_in(
+            &mail.text_body().expect("text part"),
+            "/subscriptions/confirm?token=",
+        );
+        assert!(
+            link.starts_with(&self.address),
+            "links point at this app: {link}"
+        );
+        link
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -254,6 +303,16 @@ impl TestApp {
     pub fn count(&self, sql: &str) -> i64 {
         count(&mut self.db(), sql)
     }
+}
+
+/// The first link in `text` that contains `marker`, checked to point at the app.
+pub fn link_in(text: &str, marker: &str) -> String {
+    let start = text.find(marker).expect("link in message");
+    let begin = text[..start].rfind("http").expect("absolute link");
+    let end = text[start..]
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .map_or(text.len(), |e| start + e);
+    text[begin..end].to_owned()
 }
 
 pub fn count(conn: &mut DbConnection, sql: &str) -> i64 {

@@ -5,6 +5,7 @@
 mod helpers;
 mod smtp_server;
 
+mod double_opt_in;
 mod ops;
 mod signup;
 mod storage;
