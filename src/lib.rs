@@ -8,6 +8,7 @@ pub mod domain;
 pub mod email;
 pub mod metrics;
 pub mod pages;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod state;

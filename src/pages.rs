@@ -250,3 +250,10 @@ pub struct UnsubscribePage {
     pub done: bool,
     pub token: String,
 }
+
+#[derive(Template)]
+#[template(path = "manage.html")]
+pub struct ManagePage {
+    pub group: GroupView,
+    pub token: String,
+}

@@ -92,8 +92,11 @@ impl Application {
         } else {
             None
         };
+        let housekeeping =
+            tokio::spawn(crate::retention::run(self.state.clone(), stop.subscribe()));
         let served = self.server.await;
         let _ = stop.send(true);
+        let _ = housekeeping.await;
         if let Some(worker) = worker {
             let _ = worker.await;
         }

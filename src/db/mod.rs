@@ -6,11 +6,13 @@
 pub mod codes;
 mod connection;
 pub mod consents;
+pub mod erasure;
 pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;
 pub mod outbox;
 pub mod registrations;
+pub mod requests;
 pub mod schema;
 pub mod signups;
 pub mod suppressions;

@@ -2,7 +2,9 @@
 
 mod confirm;
 mod health;
+mod manage;
 mod privacy;
+mod requests;
 mod signup;
 mod unsubscribe;
 
@@ -19,6 +21,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/subscriptions/confirmed",
             web::get().to(confirm::confirmed),
         )
+        .route("/subscriptions/resend", web::post().to(requests::resend))
+        .route("/subscriptions/manage", web::post().to(requests::manage))
+        .route("/manage", web::get().to(manage::show))
+        .route("/manage/unsubscribe", web::post().to(manage::unsubscribe))
+        .route("/manage/erase", web::post().to(manage::erase))
         .route("/privacy", web::get().to(privacy::privacy))
         .route("/unsubscribe", web::get().to(unsubscribe::show))
         .route("/unsubscribe", web::post().to(unsubscribe::submit))

@@ -226,6 +226,13 @@ impl TestApp {
         self.worker().run_until_idle().await.expect("worker run")
     }
 
+    /// Submits a form that needs only `email` and the CSRF token.
+    pub async fn post_email_form(&self, path: &str, email: &str) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        self.post_form(path, &[("email", email), ("csrf_token", &token)])
+            .await
+    }
+
     /// Messages received by the SMTP server for one address.
     pub fn mail_to(&self, address: &str) -> Vec<ReceivedMail> {
         self.smtp.messages_to(address)
@@ -313,6 +320,50 @@ pub fn link_in(text: &str, marker: &str) -> String {
         .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
         .map_or(text.len(), |e| start + e);
     text[begin..end].to_owned()
+}
+
+/// Every `table.column` of text type whose value contains `needle`
+/// (case-insensitive), found by enumerating the schema rather than a list of tables.
+pub fn text_columns_containing(conn: &mut DbConnection, needle: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+    }
+    let columns: Vec<Column> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+             AND upper(p.type) IN ('TEXT', 'VARCHAR')",
+        )
+        .load(c),
+        DbConnection::Postgres(c) => diesel::sql_query(
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND data_type IN ('text', 'character varying')",
+        )
+        .load(c),
+    }
+    .expect("list text columns");
+    assert!(
+        columns.len() > 20,
+        "schema enumeration found too few columns"
+    );
+    let pattern = needle.to_lowercase().replace('\'', "''");
+    columns
+        .into_iter()
+        .filter(|col| {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {} WHERE lower({}) LIKE '%{pattern}%'",
+                col.table_name, col.column_name
+            );
+            count(conn, &sql) > 0
+        })
+        .map(|col| format!("{}.{}", col.table_name, col.column_name))
+        .collect()
 }
 
 pub fn count(conn: &mut DbConnection, sql: &str) -> i64 {

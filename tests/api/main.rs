@@ -7,5 +7,6 @@ mod smtp_server;
 
 mod double_opt_in;
 mod ops;
+mod opt_in_extras;
 mod signup;
 mod storage;

@@ -1,10 +1,12 @@
 //! The command line: `rollcall` alone is `rollcall serve`.
 
+mod people;
+
 use crate::clock::{SharedClock, SystemClock};
 use crate::configuration::Settings;
 use crate::startup::{self, Application};
 use crate::state::AppState;
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -38,6 +40,44 @@ pub enum Command {
     Worker,
     /// GET /health on the configured port; exit 0 if it answers 200, else 1.
     Healthcheck,
+    /// Erase a person: their rows go, a keyed hash stops imports bringing them back.
+    Erase { email: String },
+    /// Print the ledger of one registration.
+    Audit { email: String },
+}
+
+/// What the data commands share: settings, a pool, the keys and the clock.
+pub struct Context {
+    pub settings: Arc<Settings>,
+    pub pool: crate::db::Pool,
+    pub keys: crate::tokens::Keys,
+    pub clock: SharedClock,
+}
+
+impl Context {
+    pub async fn open(settings: Settings) -> anyhow::Result<Context> {
+        let clock: SharedClock = Arc::new(SystemClock);
+        let keys = crate::tokens::Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
+        let pool = startup::prepare_database(&settings, &clock).await?;
+        Ok(Context {
+            settings: Arc::new(settings),
+            pool,
+            keys,
+            clock,
+        })
+    }
+
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now_naive()
+    }
+
+    /// The ledger actor for commands: `cli:<user>`.
+    pub fn actor(&self) -> String {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        format!("cli:{user}")
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +100,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Healthcheck => Ok(if healthcheck(&settings) { 0 } else { 1 }),
+        Command::Erase { email } => people::erase(&Context::open(settings).await?, &email).await,
+        Command::Audit { email } => people::audit(&Context::open(settings).await?, &email).await,
     }
 }
 
