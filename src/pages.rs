@@ -257,3 +257,48 @@ pub struct ManagePage {
     pub group: GroupView,
     pub token: String,
 }
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub struct LoginPage {
+    pub group: GroupView,
+    pub csrf_token: String,
+    pub error: Option<String>,
+    pub next: String,
+}
+
+/// One person as the organisers see them.
+pub struct SubscriberView {
+    pub registration: crate::db::registrations::Registration,
+    pub consents: Vec<crate::db::consents::Consent>,
+    pub ledger: Vec<crate::db::ledger::LedgerEntry>,
+    pub messages: Vec<crate::db::outbox::OutboxRow>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/subscriber.html")]
+pub struct SubscriberPage {
+    pub group: GroupView,
+    pub csrf_token: String,
+    pub searched: String,
+    pub found: Option<SubscriberView>,
+}
+
+/// A time as the organiser pages show it.
+pub fn show_time(t: &chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn show_optional_time(t: &Option<chrono::NaiveDateTime>) -> String {
+    t.as_ref().map(show_time).unwrap_or_else(|| "—".to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+pub struct DashboardPage {
+    pub group: GroupView,
+    pub csrf_token: String,
+    pub totals: Vec<(String, i64)>,
+    pub deliveries: Vec<(String, i64)>,
+    pub exports: Vec<crate::db::export::ExportRecord>,
+}

@@ -15,6 +15,7 @@ use crate::pages::GroupView;
 use crate::state::AppState;
 use crate::tokens::Keys;
 use crate::web::limiter::IpLimiter;
+use crate::web::throttle::LoginThrottle;
 use crate::{routes, telemetry_middleware};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -25,6 +26,8 @@ use std::sync::Arc;
 
 /// How many signups may wait for the writer before the answer is 503.
 const WRITE_QUEUE_CAPACITY: usize = 1024;
+/// Exports that may stream at once; more get 503 with `Retry-After`.
+const MAX_CONCURRENT_EXPORTS: usize = 2;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -129,6 +132,8 @@ pub async fn build_state(
     let writer = start_writer(&settings, &keys, &clock, &metrics).await?;
     Ok(web::Data::new(AppState {
         rules: signup_rules(&settings, &keys),
+        login_throttle: LoginThrottle::new(settings.admin.login_max_failures, 15 * 60),
+        export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
         group: GroupView::from(&settings.group),
         limiter: IpLimiter::new(&settings.rate_limit),
         settings: settings.clone(),

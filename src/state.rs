@@ -9,6 +9,7 @@ use crate::metrics::Metrics;
 use crate::pages::GroupView;
 use crate::tokens::Keys;
 use crate::web::limiter::IpLimiter;
+use crate::web::throttle::LoginThrottle;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -21,6 +22,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limiter: IpLimiter,
     pub group: GroupView,
+    pub login_throttle: LoginThrottle,
+    /// Exports allowed to run at once.
+    pub export_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

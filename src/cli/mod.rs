@@ -1,5 +1,7 @@
 //! The command line: `rollcall` alone is `rollcall serve`.
 
+mod export;
+mod organisers;
 mod people;
 
 use crate::clock::{SharedClock, SystemClock};
@@ -44,6 +46,13 @@ pub enum Command {
     Erase { email: String },
     /// Print the ledger of one registration.
     Audit { email: String },
+    /// Export registrations as CSV (the same bytes as /admin/export.csv).
+    Export(export::ExportArgs),
+    /// Manage organiser accounts and API tokens.
+    Organiser {
+        #[command(subcommand)]
+        command: organisers::OrganiserCommand,
+    },
 }
 
 /// What the data commands share: settings, a pool, the keys and the clock.
@@ -102,6 +111,8 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Healthcheck => Ok(if healthcheck(&settings) { 0 } else { 1 }),
         Command::Erase { email } => people::erase(&Context::open(settings).await?, &email).await,
         Command::Audit { email } => people::audit(&Context::open(settings).await?, &email).await,
+        Command::Export(args) => export::run(&Context::open(settings).await?, args).await,
+        Command::Organiser { command } => organisers::run(&Context::open(settings).await?, command).await,
     }
 }
 

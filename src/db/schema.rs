@@ -122,3 +122,48 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger,
     suppressions,
 );
+
+diesel::table! {
+    organisers (id) {
+        id -> Text,
+        email -> Text,
+        email_key -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organiser_tokens (id) {
+        id -> Text,
+        organiser_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        organiser_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exports (id) {
+        id -> Text,
+        actor -> Text,
+        started_at -> Timestamp,
+        filter -> Text,
+        row_count -> BigInt,
+        outcome -> Text,
+    }
+}
+
+diesel::joinable!(organiser_tokens -> organisers (organiser_id));
+diesel::joinable!(sessions -> organisers (organiser_id));
+diesel::allow_tables_to_appear_in_same_query!(organisers, organiser_tokens, sessions, exports);

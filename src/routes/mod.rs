@@ -1,16 +1,18 @@
 //! HTTP only: extract → parse → call → respond. The route table is here, in one place.
 
+mod admin;
 mod confirm;
 mod health;
 mod manage;
 mod privacy;
 mod requests;
-mod signup;
+pub mod signup;
 mod unsubscribe;
 
 use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    admin::configure(cfg);
     cfg.route("/", web::get().to(signup::form))
         .route("/subscriptions", web::post().to(signup::submit_form))
         .route("/api/v1/subscriptions", web::post().to(signup::submit_api))

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the route handlers: client address, CSRF, rate limit,
 //! request bodies, rendering and the error-to-response mapping.
 
+pub mod admin_auth;
 pub mod body;
 pub mod client;
 pub mod cookies;
@@ -8,3 +9,4 @@ pub mod csrf;
 pub mod error;
 pub mod limiter;
 pub mod render;
+pub mod throttle;

@@ -1,0 +1,110 @@
+//! Reads for the CSV export, in keyset pages, and the record of each export.
+
+use super::consents::{self, Consent};
+use super::registrations::Registration;
+use super::schema::{exports, registrations};
+use super::{DbConnection, DbError};
+use crate::domain::Status;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+/// Which registrations an export takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFilter {
+    /// `None` is all statuses.
+    pub status: Option<Status>,
+    /// Registrations created on or after this date (00:00 UTC).
+    pub since: Option<NaiveDate>,
+}
+
+impl ExportFilter {
+    /// The filter as recorded in the export log.
+    pub fn describe(&self) -> String {
+        let status = self.status.map_or("all", Status::as_str);
+        match self.since {
+            Some(date) => format!("status={status} since={date}"),
+            None => format!("status={status}"),
+        }
+    }
+}
+
+/// One registration with its latest consent.
+pub type ExportRow = (Registration, Option<Consent>);
+
+/// The next page after `after` (by id, which is time-ordered).
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &ExportFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ExportRow>, DbError> {
+    let mut query = registrations::table
+        .order(registrations::id.asc())
+        .limit(limit)
+        .select(Registration::as_select())
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(registrations::status.eq(status.as_str()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(registrations::created_at.ge(since.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
+    if let Some(after) = after {
+        query = query.filter(registrations::id.gt(after.to_owned()));
+    }
+    let rows: Vec<Registration> = query.load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut latest = consents::latest_for(conn, &ids)?.into_iter().peekable();
+    // Both lists are ordered by registration id, so one pass pairs them.
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            while latest.peek().is_some_and(|c| c.registration_id < r.id) {
+                latest.next();
+            }
+            let consent = latest.next_if(|c| c.registration_id == r.id);
+            (r, consent)
+        })
+        .collect())
+}
+
+/// An export as recorded.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = exports)]
+pub struct ExportRecord {
+    pub id: String,
+    pub actor: String,
+    pub started_at: NaiveDateTime,
+    pub filter: String,
+    pub row_count: i64,
+    pub outcome: String,
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &str,
+    started_at: NaiveDateTime,
+    filter: &str,
+    row_count: i64,
+    outcome: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(exports::table)
+        .values((
+            exports::id.eq(super::new_id()),
+            exports::actor.eq(actor),
+            exports::started_at.eq(started_at),
+            exports::filter.eq(filter),
+            exports::row_count.eq(row_count),
+            exports::outcome.eq(outcome),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn recent(conn: &mut DbConnection, limit: i64) -> Result<Vec<ExportRecord>, DbError> {
+    Ok(exports::table
+        .order(exports::started_at.desc())
+        .limit(limit)
+        .select(ExportRecord::as_select())
+        .load(conn)?)
+}

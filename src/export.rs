@@ -1,0 +1,203 @@
+//! The CSV export, shared by `GET /admin/export.csv` and `rollcall export`: keyset
+//! pages read on a blocking thread, written by the `csv` crate into a reused
+//! buffer, and sent as chunks over a bounded channel. Memory is bounded by the
+//! page size, never by the list. Each export is recorded, complete or not.
+
+use crate::clock::SharedClock;
+use crate::db::export::{self as queries, ExportFilter, ExportRow};
+use crate::db::{DbError, Pool};
+use actix_web::web::Bytes;
+use chrono::NaiveDateTime;
+use std::borrow::Cow;
+use tokio::sync::mpsc;
+
+/// The columns, in order.
+pub const HEADER: [&str; 15] = [
+    "id", "email", "name", "organisation", "org_type", "country", "timezone", "interests", "status",
+    "created_at", "confirmed_at", "unsubscribed_at", "consent_text_version", "consent_ip", "source",
+];
+
+const PAGE_ROWS: i64 = 1000;
+/// Chunks in flight between the reader and the client.
+pub const CHANNEL_CHUNKS: usize = 4;
+
+/// Why an export stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("reading the registrations failed: {0}")]
+    Database(#[from] DbError),
+    #[error("writing the CSV failed: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+/// Everything an export needs.
+pub struct ExportJob {
+    pub pool: Pool,
+    pub clock: SharedClock,
+    pub filter: ExportFilter,
+    pub bom: bool,
+    /// `signup.interests`, for the column's order.
+    pub interests: Vec<String>,
+    /// `organiser:<email>` or `cli:<user>`.
+    pub actor: String,
+}
+
+pub type Chunk = Result<Bytes, ExportError>;
+
+/// Runs the export on the calling (blocking) thread, sending chunks until done,
+/// failed, or the receiver has gone away; records it and returns the row count.
+pub fn run(job: ExportJob, chunks: mpsc::Sender<Chunk>) -> u64 {
+    let started = job.clock.now_naive();
+    let mut rows = 0u64;
+    let outcome = match write_all(&job, &chunks, &mut rows) {
+        Ok(true) => "complete",
+        Ok(false) => "partial",
+        Err(error) => {
+            tracing::error!(%error, rows, "export failed after {rows} rows; the body is truncated");
+            let _ = chunks.blocking_send(Err(error));
+            "failed"
+        }
+    };
+    record(&job, started, rows, outcome);
+    rows
+}
+
+/// Writes every page; `Ok(false)` when the receiver went away first. One buffer
+/// is reused for every page; each page becomes one chunk.
+fn write_all(job: &ExportJob, chunks: &mpsc::Sender<Chunk>, rows: &mut u64) -> Result<bool, ExportError> {
+    let mut buffer = Vec::with_capacity(256 * 1024);
+    if job.bom {
+        buffer.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = csv_writer(buffer);
+    writer.write_record(HEADER)?;
+    let mut after: Option<String> = None;
+    loop {
+        let mut conn = job.pool.get().map_err(DbError::from)?;
+        let page = queries::page(&mut conn, &job.filter, after.as_deref(), PAGE_ROWS)?;
+        drop(conn);
+        let last_page = (page.len() as i64) < PAGE_ROWS;
+        after = page.last().map(|(r, _)| r.id.clone());
+        for row in &page {
+            writer.write_record(record_cells(row, &job.interests))?;
+        }
+        *rows += page.len() as u64;
+        let mut buffer = writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+        let chunk = Bytes::copy_from_slice(&buffer);
+        buffer.clear();
+        writer = csv_writer(buffer);
+        if !chunk.is_empty() && chunks.blocking_send(Ok(chunk)).is_err() {
+            return Ok(false);
+        }
+        if last_page {
+            return Ok(true);
+        }
+    }
+}
+
+/// RFC 4180: CRLF after every record, quotes only where needed.
+fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(buffer)
+}
+
+fn record(job: &ExportJob, started: NaiveDateTime, rows: u64, outcome: &str) {
+    let result = job.pool.get().map_err(DbError::from).and_then(|mut conn| {
+        let count = i64::try_from(rows).unwrap_or(i64::MAX);
+        queries::record(&mut conn, &job.actor, started, &job.filter.describe(), count, outcome)
+    });
+    if let Err(error) = result {
+        tracing::error!(%error, "could not record an export");
+    }
+}
+
+/// One CSV record, every cell neutralised against spreadsheet formulas.
+fn record_cells(row: &ExportRow, interests: &[String]) -> [String; 15] {
+    let (r, consent) = row;
+    let time = |t: Option<NaiveDateTime>| t.map(format_time).unwrap_or_default();
+    let text = |t: &Option<String>| t.clone().unwrap_or_default();
+    [
+        r.id.clone(),
+        r.email.clone(),
+        r.name.clone(),
+        text(&r.organisation),
+        text(&r.org_type),
+        text(&r.country),
+        text(&r.timezone),
+        interests_in_config_order(&r.interests, interests),
+        r.status.clone(),
+        format_time(r.created_at),
+        time(r.confirmed_at),
+        time(r.unsubscribed_at),
+        consent.as_ref().map(|c| c.text_version.clone()).unwrap_or_default(),
+        consent.as_ref().and_then(|c| c.ip.clone()).unwrap_or_default(),
+        r.source.clone(),
+    ]
+    .map(|cell| neutralise(&cell).into_owned())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_time(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Stored interests re-ordered as the configuration lists them; any that the
+/// configuration no longer lists follow in their stored order.
+fn interests_in_config_order(stored: &str, config: &[String]) -> String {
+    let stored: Vec<&str> = stored.split(';').filter(|s| !s.is_empty()).collect();
+    let known = config.iter().map(String::as_str).filter(|i| stored.contains(i));
+    let unknown = stored.iter().copied().filter(|s| !config.iter().any(|c| c == s));
+    known.chain(unknown).collect::<Vec<_>>().join(";")
+}
+
+/// A cell a spreadsheet would read as a formula gets a leading `'`.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_are_neutralised_and_others_kept() {
+        for risky in ["=HYPERLINK(\"x\")", "+1", "-1", "@x", "\tx", "\rx"] {
+            assert_eq!(neutralise(risky), format!("'{risky}"));
+        }
+        assert_eq!(neutralise("Māori"), "Māori");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn interests_follow_the_configured_order() {
+        let config = vec!["b".to_owned(), "a".to_owned()];
+        assert_eq!(interests_in_config_order("a;b", &config), "b;a");
+        assert_eq!(interests_in_config_order("gone;a", &config), "a;gone");
+        assert_eq!(interests_in_config_order("", &config), "");
+    }
+}
+
+/// Reads `status` (default `confirmed`; `all` for every status) and `since`
+/// (`YYYY-MM-DD`), as given to the HTTP query or the command line.
+pub fn parse_filter(status: Option<&str>, since: Option<&str>) -> Result<ExportFilter, String> {
+    let status = match status.unwrap_or("confirmed") {
+        "all" => None,
+        other => Some(
+            crate::domain::Status::parse(other)
+                .ok_or_else(|| format!("status: use confirmed, pending, unsubscribed or all, not {other:?}"))?,
+        ),
+    };
+    let since = since
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| format!("since: use a date like 2026-01-31, not {s:?}"))
+        })
+        .transpose()?;
+    Ok(ExportFilter { status, since })
+}

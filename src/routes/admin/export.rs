@@ -1,0 +1,61 @@
+//! `GET /admin/export.csv`: the CSV streams from a blocking reader over a bounded
+//! channel. A client that goes away stops the export (recorded as partial); an
+//! error after the headers truncates the body and is logged.
+
+use super::{actor, for_get};
+use crate::export::{self, CHANNEL_CHUNKS, ExportJob};
+use crate::state::AppState;
+use crate::web::error::AppError;
+use actix_web::http::header::{CONTENT_DISPOSITION, RETRY_AFTER};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    status: Option<String>,
+    since: Option<String>,
+    bom: Option<String>,
+}
+
+pub async fn download(req: HttpRequest, query: web::Query<ExportQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let organiser = match for_get(&req, &state).await? {
+        Ok(organiser) => organiser,
+        Err(answer) => return Ok(answer),
+    };
+    let filter = match export::parse_filter(query.status.as_deref(), query.since.as_deref()) {
+        Ok(filter) => filter,
+        Err(message) => return Ok(HttpResponse::BadRequest().content_type("text/plain; charset=utf-8").body(message)),
+    };
+    let Ok(permit) = state.export_slots.clone().try_acquire_owned() else {
+        return Ok(HttpResponse::ServiceUnavailable()
+            .insert_header((RETRY_AFTER, "30"))
+            .content_type("text/plain; charset=utf-8")
+            .body("Other exports are running. Please try again in a moment."));
+    };
+    let file_name = format!(
+        "rollcall-{}-{}.csv",
+        filter.status.map_or("all", |s| s.as_str()),
+        state.clock.now().format("%Y-%m-%d")
+    );
+    let job = ExportJob {
+        pool: state.pool.clone(),
+        clock: state.clock.clone(),
+        filter,
+        bom: query.bom.as_deref() == Some("1"),
+        interests: state.settings.signup.interests.clone(),
+        actor: actor(&organiser),
+    };
+    let (chunks, received) = mpsc::channel(CHANNEL_CHUNKS);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        export::run(job, chunks)
+    });
+    let body = futures_util::stream::unfold(received, |mut received| async move {
+        received.recv().await.map(|chunk| (chunk, received))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
+        .streaming(body))
+}

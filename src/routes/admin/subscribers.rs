@@ -1,0 +1,84 @@
+//! Finding one person: exact, case-insensitive search by address, with their
+//! status, consent records, ledger and messages; erase, and retry a failed message.
+
+use super::{actor, for_get, for_post};
+use crate::db::{self, consents, erasure, ledger, outbox, registrations};
+use crate::domain::EmailAddress;
+use crate::pages::{SubscriberPage, SubscriberView};
+use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::{csrf, render};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{LOCATION, REFERER};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    email: Option<String>,
+}
+
+pub async fn search(req: HttpRequest, query: web::Query<SearchQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if let Err(answer) = for_get(&req, &state).await? {
+        return Ok(answer);
+    }
+    let searched = query.into_inner().email.unwrap_or_default();
+    let key = EmailAddress::parse(&searched).ok().map(|e| e.key().to_owned());
+    let found = match key {
+        Some(key) => db::blocking(&state.pool, move |c| {
+            let Some(registration) = registrations::find_by_email_key(c, &key)? else {
+                return Ok(None);
+            };
+            let id = registration.id.clone();
+            Ok(Some(SubscriberView {
+                consents: consents::for_registration(c, &id)?,
+                ledger: ledger::for_registration(c, &id)?,
+                messages: outbox::for_registration(c, &id)?,
+                registration,
+            }))
+        })
+        .await?,
+        None => None,
+    };
+    let (seed, cookie) = csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
+    let page = SubscriberPage {
+        group: state.group.clone(),
+        csrf_token: seed.form_token(&state.keys),
+        searched,
+        found,
+    };
+    let mut response = HttpResponse::build(StatusCode::OK);
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    Ok(render::page_with(response, &page))
+}
+
+pub async fn erase(req: HttpRequest, path: web::Path<String>, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let organiser = match for_post(&req, &state, &body).await? {
+        Ok(organiser) => organiser,
+        Err(answer) => return Ok(answer),
+    };
+    let (id, keys, now, actor) = (path.into_inner(), state.keys.clone(), state.clock.now_naive(), actor(&organiser));
+    db::blocking(&state.pool, move |c| erasure::erase(c, &keys, &id, &actor, now)).await?;
+    Ok(HttpResponse::SeeOther().insert_header((LOCATION, "/admin/subscribers")).finish())
+}
+
+pub async fn retry(req: HttpRequest, path: web::Path<String>, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if let Err(answer) = for_post(&req, &state, &body).await? {
+        return Ok(answer);
+    }
+    let (id, now) = (path.into_inner(), state.clock.now_naive());
+    db::blocking(&state.pool, move |c| outbox::requeue_failed(c, &id, now)).await?;
+    Ok(HttpResponse::SeeOther().insert_header((LOCATION, back(&req))).finish())
+}
+
+/// Back to the admin page the form was on, when the Referer says so.
+fn back(req: &HttpRequest) -> String {
+    req.headers()
+        .get(REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.find("/admin").map(|at| r[at..].to_owned()))
+        .filter(|path| crate::web::admin_auth::safe_next(path))
+        .unwrap_or_else(|| "/admin".to_owned())
+}
