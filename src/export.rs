@@ -13,8 +13,21 @@ use tokio::sync::mpsc;
 
 /// The columns, in order.
 pub const HEADER: [&str; 15] = [
-    "id", "email", "name", "organisation", "org_type", "country", "timezone", "interests", "status",
-    "created_at", "confirmed_at", "unsubscribed_at", "consent_text_version", "consent_ip", "source",
+    "id",
+    "email",
+    "name",
+    "organisation",
+    "org_type",
+    "country",
+    "timezone",
+    "interests",
+    "status",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "consent_text_version",
+    "consent_ip",
+    "source",
 ];
 
 const PAGE_ROWS: i64 = 1000;
@@ -64,7 +77,11 @@ pub fn run(job: ExportJob, chunks: mpsc::Sender<Chunk>) -> u64 {
 
 /// Writes every page; `Ok(false)` when the receiver went away first. One buffer
 /// is reused for every page; each page becomes one chunk.
-fn write_all(job: &ExportJob, chunks: &mpsc::Sender<Chunk>, rows: &mut u64) -> Result<bool, ExportError> {
+fn write_all(
+    job: &ExportJob,
+    chunks: &mpsc::Sender<Chunk>,
+    rows: &mut u64,
+) -> Result<bool, ExportError> {
     let mut buffer = Vec::with_capacity(256 * 1024);
     if job.bom {
         buffer.extend_from_slice("\u{feff}".as_bytes());
@@ -82,7 +99,9 @@ fn write_all(job: &ExportJob, chunks: &mpsc::Sender<Chunk>, rows: &mut u64) -> R
             writer.write_record(record_cells(row, &job.interests))?;
         }
         *rows += page.len() as u64;
-        let mut buffer = writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+        let mut buffer = writer
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))?;
         let chunk = Bytes::copy_from_slice(&buffer);
         buffer.clear();
         writer = csv_writer(buffer);
@@ -105,7 +124,14 @@ fn csv_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
 fn record(job: &ExportJob, started: NaiveDateTime, rows: u64, outcome: &str) {
     let result = job.pool.get().map_err(DbError::from).and_then(|mut conn| {
         let count = i64::try_from(rows).unwrap_or(i64::MAX);
-        queries::record(&mut conn, &job.actor, started, &job.filter.describe(), count, outcome)
+        queries::record(
+            &mut conn,
+            &job.actor,
+            started,
+            &job.filter.describe(),
+            count,
+            outcome,
+        )
     });
     if let Err(error) = result {
         tracing::error!(%error, "could not record an export");
@@ -130,8 +156,14 @@ fn record_cells(row: &ExportRow, interests: &[String]) -> [String; 15] {
         format_time(r.created_at),
         time(r.confirmed_at),
         time(r.unsubscribed_at),
-        consent.as_ref().map(|c| c.text_version.clone()).unwrap_or_default(),
-        consent.as_ref().and_then(|c| c.ip.clone()).unwrap_or_default(),
+        consent
+            .as_ref()
+            .map(|c| c.text_version.clone())
+            .unwrap_or_default(),
+        consent
+            .as_ref()
+            .and_then(|c| c.ip.clone())
+            .unwrap_or_default(),
         r.source.clone(),
     ]
     .map(|cell| neutralise(&cell).into_owned())
@@ -146,8 +178,14 @@ pub fn format_time(t: NaiveDateTime) -> String {
 /// configuration no longer lists follow in their stored order.
 fn interests_in_config_order(stored: &str, config: &[String]) -> String {
     let stored: Vec<&str> = stored.split(';').filter(|s| !s.is_empty()).collect();
-    let known = config.iter().map(String::as_str).filter(|i| stored.contains(i));
-    let unknown = stored.iter().copied().filter(|s| !config.iter().any(|c| c == s));
+    let known = config
+        .iter()
+        .map(String::as_str)
+        .filter(|i| stored.contains(i));
+    let unknown = stored
+        .iter()
+        .copied()
+        .filter(|s| !config.iter().any(|c| c == s));
     known.chain(unknown).collect::<Vec<_>>().join(";")
 }
 
@@ -187,10 +225,9 @@ mod tests {
 pub fn parse_filter(status: Option<&str>, since: Option<&str>) -> Result<ExportFilter, String> {
     let status = match status.unwrap_or("confirmed") {
         "all" => None,
-        other => Some(
-            crate::domain::Status::parse(other)
-                .ok_or_else(|| format!("status: use confirmed, pending, unsubscribed or all, not {other:?}"))?,
-        ),
+        other => Some(crate::domain::Status::parse(other).ok_or_else(|| {
+            format!("status: use confirmed, pending, unsubscribed or all, not {other:?}")
+        })?),
     };
     let since = since
         .filter(|s| !s.is_empty())

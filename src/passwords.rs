@@ -1,7 +1,7 @@
 //! Organiser passwords: argon2id with the crate's recommended parameters.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use std::sync::OnceLock;
 
 /// Accepted password lengths, in bytes.
@@ -37,7 +37,9 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
         return false;
     };
     let matched = password.len() <= MAX_BYTES
-        && Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        && Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
     matched && stored.is_some()
 }
 
@@ -63,6 +65,9 @@ mod tests {
     fn lengths_are_checked_in_bytes() {
         assert!(matches!(hash("short"), Err(PasswordError::Length)));
         assert!(hash(&"x".repeat(12)).is_ok());
-        assert!(matches!(hash(&"x".repeat(1025)), Err(PasswordError::Length)));
+        assert!(matches!(
+            hash(&"x".repeat(1025)),
+            Err(PasswordError::Length)
+        ));
     }
 }

@@ -58,7 +58,9 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<i32> {
     sink.flush()?;
     drop(sink);
     if let (Some(partial), Some(output)) = (partial, args.output.as_deref()) {
-        partial.persist(output).context("move the export into place")?;
+        partial
+            .persist(output)
+            .context("move the export into place")?;
     }
     if progress {
         eprintln!();
@@ -68,11 +70,19 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<i32> {
 }
 
 /// Stdout, or a temporary file beside `--output` that is renamed into place.
-fn open_sink(output: Option<&Path>) -> anyhow::Result<(Box<dyn Write>, Option<tempfile::TempPath>)> {
+fn open_sink(
+    output: Option<&Path>,
+) -> anyhow::Result<(Box<dyn Write>, Option<tempfile::TempPath>)> {
     match output {
-        None => Ok((Box::new(std::io::BufWriter::new(std::io::stdout().lock())), None)),
+        None => Ok((
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            None,
+        )),
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             let file = tempfile::NamedTempFile::new_in(dir).context("create a temporary file")?;
             let (file, temp_path) = file.into_parts();
             Ok((Box::new(std::io::BufWriter::new(file)), Some(temp_path)))

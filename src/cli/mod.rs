@@ -112,7 +112,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Erase { email } => people::erase(&Context::open(settings).await?, &email).await,
         Command::Audit { email } => people::audit(&Context::open(settings).await?, &email).await,
         Command::Export(args) => export::run(&Context::open(settings).await?, args).await,
-        Command::Organiser { command } => organisers::run(&Context::open(settings).await?, command).await,
+        Command::Organiser { command } => {
+            organisers::run(&Context::open(settings).await?, command).await
+        }
     }
 }
 

@@ -74,12 +74,16 @@ async fn add(ctx: &Context, email: &str) -> anyhow::Result<i32> {
 async fn with_organiser<T: Send + 'static>(
     ctx: &Context,
     email: &str,
-    work: impl FnOnce(&mut db::DbConnection, &organisers::Organiser) -> Result<T, db::DbError> + Send + 'static,
+    work: impl FnOnce(&mut db::DbConnection, &organisers::Organiser) -> Result<T, db::DbError>
+    + Send
+    + 'static,
 ) -> anyhow::Result<Option<T>> {
     let key = parse_email(email)?.key().to_owned();
-    Ok(db::blocking(&ctx.pool, move |c| match organisers::find_by_email_key(c, &key)? {
-        Some(organiser) => work(c, &organiser).map(Some),
-        None => Ok(None),
+    Ok(db::blocking(&ctx.pool, move |c| {
+        match organisers::find_by_email_key(c, &key)? {
+            Some(organiser) => work(c, &organiser).map(Some),
+            None => Ok(None),
+        }
     })
     .await?)
 }
@@ -92,7 +96,11 @@ fn missing() -> anyhow::Result<i32> {
 async fn password(ctx: &Context, email: &str) -> anyhow::Result<i32> {
     let hash = hash_new_password()?;
     let now = ctx.now();
-    match with_organiser(ctx, email, move |c, o| organisers::set_password(c, &o.id, &hash, now)).await? {
+    match with_organiser(ctx, email, move |c, o| {
+        organisers::set_password(c, &o.id, &hash, now)
+    })
+    .await?
+    {
         Some(()) => {
             eprintln!("password changed; sessions ended");
             Ok(0)
@@ -110,7 +118,12 @@ async fn list(ctx: &Context) -> anyhow::Result<i32> {
     })
     .await?;
     for (tokens, o) in rows {
-        println!("{}\tadded {}\t{} live token(s)", o.email, o.created_at.format("%Y-%m-%d"), tokens);
+        println!(
+            "{}\tadded {}\t{} live token(s)",
+            o.email,
+            o.created_at.format("%Y-%m-%d"),
+            tokens
+        );
     }
     Ok(0)
 }
@@ -128,10 +141,16 @@ async fn remove(ctx: &Context, email: &str) -> anyhow::Result<i32> {
 async fn token(ctx: &Context, email: &str) -> anyhow::Result<i32> {
     let token = format!("rc_{}", random_token(32));
     let (hash, now) = (token_hash(&token), ctx.now());
-    match with_organiser(ctx, email, move |c, o| organisers::add_token(c, &o.id, &hash, now)).await? {
+    match with_organiser(ctx, email, move |c, o| {
+        organisers::add_token(c, &o.id, &hash, now)
+    })
+    .await?
+    {
         Some(()) => {
             println!("{token}");
-            eprintln!("This token is shown once: store it now. Revoke with `rollcall organiser revoke-tokens`.");
+            eprintln!(
+                "This token is shown once: store it now. Revoke with `rollcall organiser revoke-tokens`."
+            );
             Ok(0)
         }
         None => missing(),
@@ -140,7 +159,11 @@ async fn token(ctx: &Context, email: &str) -> anyhow::Result<i32> {
 
 async fn revoke(ctx: &Context, email: &str) -> anyhow::Result<i32> {
     let now = ctx.now();
-    match with_organiser(ctx, email, move |c, o| organisers::revoke_tokens(c, &o.id, now)).await? {
+    match with_organiser(ctx, email, move |c, o| {
+        organisers::revoke_tokens(c, &o.id, now)
+    })
+    .await?
+    {
         Some(n) => {
             eprintln!("revoked {n} token(s)");
             Ok(0)

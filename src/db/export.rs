@@ -47,7 +47,8 @@ pub fn page(
         query = query.filter(registrations::status.eq(status.as_str()));
     }
     if let Some(since) = filter.since {
-        query = query.filter(registrations::created_at.ge(since.and_hms_opt(0, 0, 0).unwrap_or_default()));
+        query = query
+            .filter(registrations::created_at.ge(since.and_hms_opt(0, 0, 0).unwrap_or_default()));
     }
     if let Some(after) = after {
         query = query.filter(registrations::id.gt(after.to_owned()));

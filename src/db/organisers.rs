@@ -41,7 +41,10 @@ pub fn insert(
     Ok(Some(id))
 }
 
-pub fn find_by_email_key(conn: &mut DbConnection, email_key: &str) -> Result<Option<Organiser>, DbError> {
+pub fn find_by_email_key(
+    conn: &mut DbConnection,
+    email_key: &str,
+) -> Result<Option<Organiser>, DbError> {
     Ok(organisers::table
         .filter(organisers::email_key.eq(email_key))
         .select(Organiser::as_select())
@@ -57,9 +60,17 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Organiser>, DbError> {
 }
 
 /// Sets a new password and ends every session of the account.
-pub fn set_password(conn: &mut DbConnection, id: &str, password_hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     diesel::update(organisers::table.find(id))
-        .set((organisers::password_hash.eq(password_hash), organisers::updated_at.eq(now)))
+        .set((
+            organisers::password_hash.eq(password_hash),
+            organisers::updated_at.eq(now),
+        ))
         .execute(conn)?;
     diesel::delete(sessions::table.filter(sessions::organiser_id.eq(id))).execute(conn)?;
     Ok(())
@@ -70,7 +81,12 @@ pub fn remove(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
     Ok(diesel::delete(organisers::table.find(id)).execute(conn)? == 1)
 }
 
-pub fn add_token(conn: &mut DbConnection, organiser_id: &str, token_hash: &str, now: NaiveDateTime) -> Result<(), DbError> {
+pub fn add_token(
+    conn: &mut DbConnection,
+    organiser_id: &str,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     diesel::insert_into(organiser_tokens::table)
         .values((
             organiser_tokens::id.eq(super::new_id()),
@@ -83,7 +99,11 @@ pub fn add_token(conn: &mut DbConnection, organiser_id: &str, token_hash: &str, 
 }
 
 /// Revokes every live token of an account; returns how many.
-pub fn revoke_tokens(conn: &mut DbConnection, organiser_id: &str, now: NaiveDateTime) -> Result<usize, DbError> {
+pub fn revoke_tokens(
+    conn: &mut DbConnection,
+    organiser_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
     Ok(diesel::update(
         organiser_tokens::table
             .filter(organiser_tokens::organiser_id.eq(organiser_id))
@@ -133,7 +153,11 @@ pub fn create_session(
 }
 
 /// The organiser of an unexpired session.
-pub fn by_session(conn: &mut DbConnection, id_hash: &str, now: NaiveDateTime) -> Result<Option<Organiser>, DbError> {
+pub fn by_session(
+    conn: &mut DbConnection,
+    id_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Organiser>, DbError> {
     Ok(sessions::table
         .inner_join(organisers::table)
         .filter(sessions::id_hash.eq(id_hash))

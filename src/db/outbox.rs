@@ -232,7 +232,10 @@ pub fn count_by_status(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, Db
 }
 
 /// The messages queued for one registration, newest first.
-pub fn for_registration(conn: &mut DbConnection, registration_id: &str) -> Result<Vec<OutboxRow>, DbError> {
+pub fn for_registration(
+    conn: &mut DbConnection,
+    registration_id: &str,
+) -> Result<Vec<OutboxRow>, DbError> {
     Ok(outbox::table
         .filter(outbox::registration_id.eq(registration_id))
         .order(outbox::created_at.desc())

@@ -25,11 +25,16 @@ pub enum Allow {
 }
 
 /// The organiser making the request, if any.
-pub async fn organiser(req: &HttpRequest, state: &AppState, allow: Allow) -> Result<Option<Organiser>, AppError> {
+pub async fn organiser(
+    req: &HttpRequest,
+    state: &AppState,
+    allow: Allow,
+) -> Result<Option<Organiser>, AppError> {
     let now = state.clock.now_naive();
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let hash = token_hash(cookie.value());
-        let found = db::blocking(&state.pool, move |c| organisers::by_session(c, &hash, now)).await?;
+        let found =
+            db::blocking(&state.pool, move |c| organisers::by_session(c, &hash, now)).await?;
         if found.is_some() {
             return Ok(found);
         }
@@ -111,10 +116,22 @@ mod tests {
 
     #[test]
     fn only_admin_paths_are_followed() {
-        for good in ["/admin", "/admin/", "/admin/subscribers?email=a", "/admin?x=1"] {
+        for good in [
+            "/admin",
+            "/admin/",
+            "/admin/subscribers?email=a",
+            "/admin?x=1",
+        ] {
             assert!(safe_next(good), "{good}");
         }
-        for bad in ["https://evil.example/admin", "//evil.example", "/administrator", "/admin//evil.example", "/admin\\x", "/"] {
+        for bad in [
+            "https://evil.example/admin",
+            "//evil.example",
+            "/administrator",
+            "/admin//evil.example",
+            "/admin\\x",
+            "/",
+        ] {
             assert!(!safe_next(bad), "{bad}");
         }
     }

@@ -47,7 +47,10 @@ impl LoginThrottle {
 
     /// A successful login clears the account's failures (not the address's).
     pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(PoisonError::into_inner).remove(key);
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
     }
 }
 

@@ -6,7 +6,7 @@ use actix_web::web;
 use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use rollcall::clock::{ManualClock, SharedClock};
+use rollcall::clock::{Clock, ManualClock, SharedClock};
 use rollcall::configuration::{DatabaseUrl, Settings};
 use rollcall::db::{self, DbConnection};
 use rollcall::email::worker::Worker;
@@ -224,6 +224,77 @@ impl TestApp {
     /// Delivers everything that is due, as the worker would, and returns how many.
     pub async fn deliver(&self) -> usize {
         self.worker().run_until_idle().await.expect("worker run")
+    }
+
+    /// Creates an organiser directly in the database (the CLI is tested on its own).
+    pub fn add_organiser(&self, email: &str, password: &str) {
+        let address = rollcall::domain::EmailAddress::parse(email).expect("organiser address");
+        let hash = rollcall::passwords::hash(password).expect("hash");
+        let now = self.clock.now_naive();
+        rollcall::db::organisers::insert(
+            &mut self.db(),
+            address.as_str(),
+            address.key(),
+            &hash,
+            now,
+        )
+        .expect("insert organiser")
+        .expect("new organiser");
+    }
+
+    /// Logs this app's client in as an organiser; returns the response.
+    pub async fn log_in(&self, email: &str, password: &str) -> reqwest::Response {
+        let page = self
+            .client
+            .get(self.url("/admin/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = extract_csrf(&page).expect("csrf token on the login form");
+        self.post_form(
+            "/admin/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+            ],
+        )
+        .await
+    }
+
+    /// Runs the `rollcall` binary against this app's database.
+    pub fn rollcall(&self, args: &[&str]) -> std::process::Output {
+        self.rollcall_with(args, &[], None)
+    }
+
+    pub fn rollcall_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> std::process::Output {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+            .args(args)
+            .env("ROLLCALL__DATABASE__URL", &self.database.raw_url)
+            .env("ROLLCALL__SERVER__SECRET_KEY", TEST_SECRET)
+            .env("ROLLCALL__LOG__LEVEL", "warn")
+            .env_remove("ROLLCALL_PASSWORD")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run rollcall");
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(stdin.unwrap_or("").as_bytes())
+                .expect("write stdin");
+        }
+        child.wait_with_output().expect("rollcall output")
     }
 
     /// Submits a form that needs only `email` and the CSRF token.

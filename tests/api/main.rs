@@ -8,5 +8,6 @@ mod smtp_server;
 mod double_opt_in;
 mod ops;
 mod opt_in_extras;
+mod organisers;
 mod signup;
 mod storage;

@@ -14,10 +14,15 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         return Ok(answer);
     }
     let (totals, deliveries, exports) = db::blocking(&state.pool, |c| {
-        Ok((registrations::count_by_status(c)?, outbox::count_by_status(c)?, export::recent(c, 10)?))
+        Ok((
+            registrations::count_by_status(c)?,
+            outbox::count_by_status(c)?,
+            export::recent(c, 10)?,
+        ))
     })
     .await?;
-    let (seed, cookie) = csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
+    let (seed, cookie) =
+        csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
     let page = DashboardPage {
         group: state.group.clone(),
         csrf_token: seed.form_token(&state.keys),

@@ -18,14 +18,22 @@ pub struct ExportQuery {
     bom: Option<String>,
 }
 
-pub async fn download(req: HttpRequest, query: web::Query<ExportQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn download(
+    req: HttpRequest,
+    query: web::Query<ExportQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let organiser = match for_get(&req, &state).await? {
         Ok(organiser) => organiser,
         Err(answer) => return Ok(answer),
     };
     let filter = match export::parse_filter(query.status.as_deref(), query.since.as_deref()) {
         Ok(filter) => filter,
-        Err(message) => return Ok(HttpResponse::BadRequest().content_type("text/plain; charset=utf-8").body(message)),
+        Err(message) => {
+            return Ok(HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body(message));
+        }
     };
     let Ok(permit) = state.export_slots.clone().try_acquire_owned() else {
         return Ok(HttpResponse::ServiceUnavailable()
@@ -56,6 +64,9 @@ pub async fn download(req: HttpRequest, query: web::Query<ExportQuery>, state: w
     });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
+        .insert_header((
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
         .streaming(body))
 }

@@ -18,29 +18,38 @@ pub struct SearchQuery {
     email: Option<String>,
 }
 
-pub async fn search(req: HttpRequest, query: web::Query<SearchQuery>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn search(
+    req: HttpRequest,
+    query: web::Query<SearchQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if let Err(answer) = for_get(&req, &state).await? {
         return Ok(answer);
     }
     let searched = query.into_inner().email.unwrap_or_default();
-    let key = EmailAddress::parse(&searched).ok().map(|e| e.key().to_owned());
+    let key = EmailAddress::parse(&searched)
+        .ok()
+        .map(|e| e.key().to_owned());
     let found = match key {
-        Some(key) => db::blocking(&state.pool, move |c| {
-            let Some(registration) = registrations::find_by_email_key(c, &key)? else {
-                return Ok(None);
-            };
-            let id = registration.id.clone();
-            Ok(Some(SubscriberView {
-                consents: consents::for_registration(c, &id)?,
-                ledger: ledger::for_registration(c, &id)?,
-                messages: outbox::for_registration(c, &id)?,
-                registration,
-            }))
-        })
-        .await?,
+        Some(key) => {
+            db::blocking(&state.pool, move |c| {
+                let Some(registration) = registrations::find_by_email_key(c, &key)? else {
+                    return Ok(None);
+                };
+                let id = registration.id.clone();
+                Ok(Some(SubscriberView {
+                    consents: consents::for_registration(c, &id)?,
+                    ledger: ledger::for_registration(c, &id)?,
+                    messages: outbox::for_registration(c, &id)?,
+                    registration,
+                }))
+            })
+            .await?
+        }
         None => None,
     };
-    let (seed, cookie) = csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
+    let (seed, cookie) =
+        csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
     let page = SubscriberPage {
         group: state.group.clone(),
         csrf_token: seed.form_token(&state.keys),
@@ -54,23 +63,45 @@ pub async fn search(req: HttpRequest, query: web::Query<SearchQuery>, state: web
     Ok(render::page_with(response, &page))
 }
 
-pub async fn erase(req: HttpRequest, path: web::Path<String>, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn erase(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let organiser = match for_post(&req, &state, &body).await? {
         Ok(organiser) => organiser,
         Err(answer) => return Ok(answer),
     };
-    let (id, keys, now, actor) = (path.into_inner(), state.keys.clone(), state.clock.now_naive(), actor(&organiser));
-    db::blocking(&state.pool, move |c| erasure::erase(c, &keys, &id, &actor, now)).await?;
-    Ok(HttpResponse::SeeOther().insert_header((LOCATION, "/admin/subscribers")).finish())
+    let (id, keys, now, actor) = (
+        path.into_inner(),
+        state.keys.clone(),
+        state.clock.now_naive(),
+        actor(&organiser),
+    );
+    db::blocking(&state.pool, move |c| {
+        erasure::erase(c, &keys, &id, &actor, now)
+    })
+    .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/admin/subscribers"))
+        .finish())
 }
 
-pub async fn retry(req: HttpRequest, path: web::Path<String>, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn retry(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if let Err(answer) = for_post(&req, &state, &body).await? {
         return Ok(answer);
     }
     let (id, now) = (path.into_inner(), state.clock.now_naive());
     db::blocking(&state.pool, move |c| outbox::requeue_failed(c, &id, now)).await?;
-    Ok(HttpResponse::SeeOther().insert_header((LOCATION, back(&req))).finish())
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, back(&req)))
+        .finish())
 }
 
 /// Back to the admin page the form was on, when the Referer says so.
