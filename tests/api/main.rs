@@ -6,6 +6,8 @@ mod helpers;
 mod smtp_server;
 
 mod double_opt_in;
+mod export;
+mod export_memory;
 mod ops;
 mod opt_in_extras;
 mod organisers;

@@ -1,0 +1,167 @@
+//! The export streams: the `rollcall` binary, as a child process with its own
+//! RSS, exports 200,000 registrations and its peak memory (VmHWM) grows by less
+//! than 32 MiB; a client that goes away stops the export, recorded as partial.
+//! A memory test, not a timing test.
+
+use crate::helpers::{Backend, TEST_SECRET, TestDatabase, count};
+use crate::on_both_backends;
+use diesel::connection::SimpleConnection;
+use rollcall::db::{self, DbConnection};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+on_both_backends!(exporting_200_000_registrations_keeps_memory_flat_and_a_dropped_client_stops_it);
+
+const ROWS: i64 = 200_000;
+const TOKEN: &str = "rc_memory-test-token";
+
+fn seed(conn: &mut DbConnection) {
+    db::migrations::run_pending(conn).unwrap();
+    let (numbers, id, email) = match conn {
+        DbConnection::Sqlite(_) => (
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})"
+            ),
+            "printf('seed-%08d', i)",
+            "printf('person%d@example.org', i)",
+        ),
+        DbConnection::Postgres(_) => (
+            String::new(),
+            "'seed-' || lpad(i::text, 8, '0')",
+            "'person' || i || '@example.org'",
+        ),
+    };
+    let from = match conn {
+        DbConnection::Sqlite(_) => "FROM n".to_owned(),
+        DbConnection::Postgres(_) => format!("FROM generate_series(1, {ROWS}) AS i"),
+    };
+    conn.batch_execute(&format!(
+        "INSERT INTO consent_texts (version, body, first_used_at) VALUES ('seed', 'seeded', '2026-01-01 00:00:00');
+         {numbers} INSERT INTO registrations (id, email, email_key, name, organisation, org_type, country, timezone,
+             interests, status, source, created_at, updated_at, last_signup_at, confirmed_at, code_failures)
+         SELECT {id}, {email}, {email}, 'Person with a reasonably long name', 'Bureau of Meteorology', 'government',
+             'AU', 'Australia/Sydney', '', 'confirmed', 'import', '2026-01-01 00:00:00', '2026-01-01 00:00:00',
+             '2026-01-01 00:00:00', '2026-01-02 00:00:00', 0 {from};
+         {numbers} INSERT INTO consents (id, registration_id, given_at, ip, user_agent, text_version, source)
+         SELECT {id}, {id}, '2026-01-01 00:00:00', '203.0.113.7', 'seed', 'seed', 'import' {from};"
+    ))
+    .unwrap();
+    let hash = rollcall::passwords::hash("a long organiser password").unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let id = db::organisers::insert(
+        conn,
+        "organiser@example.org",
+        "organiser@example.org",
+        &hash,
+        now,
+    )
+    .unwrap()
+    .unwrap();
+    db::organisers::add_token(conn, &id, &rollcall::tokens::token_hash(TOKEN), now).unwrap();
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+async fn exporting_200_000_registrations_keeps_memory_flat_and_a_dropped_client_stops_it(
+    backend: Backend,
+) {
+    let database = TestDatabase::create(backend);
+    seed(&mut database.connect());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_rollcall"))
+            .arg("serve")
+            .env("ROLLCALL__DATABASE__URL", &database.raw_url)
+            .env("ROLLCALL__SERVER__PORT", port.to_string())
+            .env("ROLLCALL__SERVER__SECRET_KEY", TEST_SECRET)
+            .env("ROLLCALL__EMAIL__WORKER_ENABLED", "false")
+            .env("ROLLCALL__LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let export = |query: &str| {
+        client
+            .get(format!("{base}/admin/export.csv{query}"))
+            .bearer_auth(TOKEN)
+            .send()
+    };
+    // Warm up every code path on an empty result first.
+    export("?status=all&since=2100-01-01")
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let before = peak_rss_kib(server.0.id());
+
+    let mut response = export("?status=all").await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut lines = 0usize;
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    assert_eq!(lines as i64, ROWS + 1, "header and every row");
+    let growth_mib = (peak_rss_kib(server.0.id()).saturating_sub(before)) as f64 / 1024.0;
+    println!("export of {ROWS} rows: peak RSS grew by {growth_mib:.1} MiB");
+    assert!(growth_mib < 32.0, "peak RSS grew by {growth_mib:.1} MiB");
+
+    // A client that reads one chunk and leaves.
+    let mut response = export("?status=all").await.unwrap();
+    response.chunk().await.unwrap();
+    drop(response);
+    let mut conn = database.connect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(
+        &mut conn,
+        "SELECT COUNT(*) FROM exports WHERE outcome = 'partial'",
+    ) == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the abandoned export was not recorded as partial"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT COUNT(*) FROM exports WHERE outcome = 'partial' AND row_count < {ROWS}"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT COUNT(*) FROM exports WHERE outcome = 'complete'"
+        ),
+        2
+    );
+}
