@@ -198,6 +198,25 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// Reads `status` (default `confirmed`; `all` for every status) and `since`
+/// (`YYYY-MM-DD`), as given to the HTTP query or the command line.
+pub fn parse_filter(status: Option<&str>, since: Option<&str>) -> Result<ExportFilter, String> {
+    let status = match status.unwrap_or("confirmed") {
+        "all" => None,
+        other => Some(crate::domain::Status::parse(other).ok_or_else(|| {
+            format!("status: use confirmed, pending, unsubscribed or all, not {other:?}")
+        })?),
+    };
+    let since = since
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| format!("since: use a date like 2026-01-31, not {s:?}"))
+        })
+        .transpose()?;
+    Ok(ExportFilter { status, since })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,23 +237,4 @@ mod tests {
         assert_eq!(interests_in_config_order("gone;a", &config), "a;gone");
         assert_eq!(interests_in_config_order("", &config), "");
     }
-}
-
-/// Reads `status` (default `confirmed`; `all` for every status) and `since`
-/// (`YYYY-MM-DD`), as given to the HTTP query or the command line.
-pub fn parse_filter(status: Option<&str>, since: Option<&str>) -> Result<ExportFilter, String> {
-    let status = match status.unwrap_or("confirmed") {
-        "all" => None,
-        other => Some(crate::domain::Status::parse(other).ok_or_else(|| {
-            format!("status: use confirmed, pending, unsubscribed or all, not {other:?}")
-        })?),
-    };
-    let since = since
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| format!("since: use a date like 2026-01-31, not {s:?}"))
-        })
-        .transpose()?;
-    Ok(ExportFilter { status, since })
 }
