@@ -3,6 +3,7 @@
 //! ROLLCALL_TEST_DATABASE_URL is set), mail through a real SMTP server.
 
 mod helpers;
+mod processes;
 mod smtp_server;
 
 mod double_opt_in;
