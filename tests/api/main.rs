@@ -6,6 +6,7 @@ mod helpers;
 mod processes;
 mod smtp_server;
 
+mod confirm_links;
 mod double_opt_in;
 mod ops;
 mod signup;
