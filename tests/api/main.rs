@@ -7,6 +7,7 @@ mod processes;
 mod smtp_server;
 
 mod confirm_links;
+mod delivery;
 mod double_opt_in;
 mod ops;
 mod signup;
