@@ -12,3 +12,4 @@ mod double_opt_in;
 mod ops;
 mod signup;
 mod storage;
+mod worker_processes;
