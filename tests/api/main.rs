@@ -9,6 +9,7 @@ mod smtp_server;
 mod confirm_links;
 mod delivery;
 mod double_opt_in;
+mod emails;
 mod ops;
 mod signup;
 mod storage;
