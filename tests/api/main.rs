@@ -11,6 +11,7 @@ mod delivery;
 mod double_opt_in;
 mod emails;
 mod ops;
+mod secrets;
 mod signup;
 mod storage;
 mod worker_processes;
