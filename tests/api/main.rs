@@ -10,6 +10,7 @@ mod confirm_links;
 mod delivery;
 mod double_opt_in;
 mod emails;
+mod leases;
 mod ops;
 mod secrets;
 mod signup;
