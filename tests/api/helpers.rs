@@ -8,6 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use rollcall::clock::{Clock, ManualClock, SharedClock};
 use rollcall::configuration::{DatabaseUrl, Settings};
+use rollcall::db::outbox::OutboxRow;
 use rollcall::db::{self, DbConnection};
 use rollcall::email::worker::Worker;
 use rollcall::startup::{self, Application};
@@ -380,6 +381,73 @@ impl TestApp {
     /// Runs a SQL query returning one integer (works on both backends).
     pub fn count(&self, sql: &str) -> i64 {
         count(&mut self.db(), sql)
+    }
+
+    /// Every outbox row, oldest first.
+    pub fn outbox(&self) -> Vec<OutboxRow> {
+        use diesel::prelude::*;
+        use rollcall::db::schema::outbox;
+        outbox::table
+            .order((outbox::created_at.asc(), outbox::id.asc()))
+            .select(OutboxRow::as_select())
+            .load(&mut self.db())
+            .expect("outbox rows")
+    }
+
+    /// The unsubscribe link in the newest message to `address`.
+    pub fn unsubscribe_link(&self, address: &str) -> String {
+        let mail = self
+            .mail_to(address)
+            .pop()
+            .expect("a message to that address");
+        link_in(&mail.text_body().expect("text part"), "/unsubscribe?token=")
+    }
+}
+
+/// The `token` parameter of a link.
+pub fn token_of(link: &str) -> String {
+    let (_, token) = link.split_once("token=").expect("a token in the link");
+    assert_eq!(token.len(), 43, "tokens are 43 characters: {link}");
+    token.to_owned()
+}
+
+/// The 6-digit code in a confirmation message's text.
+pub fn code_in(text: &str) -> String {
+    let after = &text[text.find("this code").expect("a code in the message")..];
+    let start = after
+        .find(|c: char| c.is_ascii_digit())
+        .expect("code digits");
+    let code: String = after[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(code.len(), 6, "codes have 6 digits: {code}");
+    code
+}
+
+/// Whether `code` occurs in `text` as a number of its own: not inside a longer
+/// word or number, and not as the fraction after a decimal point (log
+/// timestamps and latencies have 6-digit fractions; UUIDs and hashes are
+/// longer runs of hex digits). A leaked code would stand on its own.
+pub fn mentions_code(text: &str, code: &str) -> bool {
+    text.match_indices(code).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + code.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.')
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    })
+}
+
+/// Polls `check` every 25 ms until it holds, or panics after `timeout`. Only
+/// for work done by another process, which the test cannot drive itself.
+pub async fn wait_until(what: &str, timeout: std::time::Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
 

@@ -3,13 +3,20 @@
 //! ROLLCALL_TEST_DATABASE_URL is set), mail through a real SMTP server.
 
 mod helpers;
+mod processes;
 mod smtp_server;
 
+mod confirm_links;
+mod delivery;
 mod double_opt_in;
+mod emails;
 mod export;
 mod export_memory;
+mod leases;
 mod ops;
 mod opt_in_extras;
 mod organisers;
+mod secrets;
 mod signup;
 mod storage;
+mod worker_processes;
