@@ -2,6 +2,7 @@
 //! Addresses are masked before they reach a log line; tokens never do.
 
 use crate::configuration::{LogFormat, LogSettings};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -11,6 +12,7 @@ pub fn init(settings: &LogSettings) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_span_events(FmtSpan::NONE);
     let _ = match settings.format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -138,8 +138,29 @@ pub fn claim_due(
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Sent,
-    Retry { at: NaiveDateTime, error: String },
-    Failed { error: String },
+    Retry {
+        at: NaiveDateTime,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    /// No longer wanted: the registration moved on (e.g. a welcome for someone
+    /// who has since unsubscribed).
+    Cancelled {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Cancelled { .. } => "cancelled",
+        }
+    }
 }
 
 /// Records an attempt's outcome if `owner` still holds the lease; returns whether
@@ -175,21 +196,26 @@ pub fn record_outcome(
                     outbox::last_error.eq(error),
                 ))
                 .execute(conn)?,
-            Outcome::Failed { error } => base
+            Outcome::Failed { error: reason } | Outcome::Cancelled { reason } => base
                 .set((
-                    outbox::status.eq("failed"),
+                    outbox::status.eq(if matches!(outcome, Outcome::Failed { .. }) {
+                        "failed"
+                    } else {
+                        "cancelled"
+                    }),
                     outbox::attempts.eq(outbox::attempts + 1),
                     outbox::leased_until.eq(None::<NaiveDateTime>),
-                    outbox::last_error.eq(error),
+                    outbox::last_error.eq(reason),
                 ))
                 .execute(conn)?,
         };
         if changed == 1 {
-            let (result, detail) = match outcome {
-                Outcome::Sent => ("sent", None),
-                Outcome::Retry { error, .. } => ("retry", Some(error.as_str())),
-                Outcome::Failed { error } => ("failed", Some(error.as_str())),
+            let detail = match outcome {
+                Outcome::Sent => None,
+                Outcome::Retry { error, .. } | Outcome::Failed { error } => Some(error.as_str()),
+                Outcome::Cancelled { reason } => Some(reason.as_str()),
             };
+            let result = outcome.label();
             diesel::insert_into(delivery_attempts::table)
                 .values((
                     delivery_attempts::id.eq(super::new_id()),
@@ -202,6 +228,29 @@ pub fn record_outcome(
                 .execute(conn)?;
         }
         Ok(changed == 1)
+    })
+}
+
+/// Extends the lease just before a send. False means the lease ran out and
+/// another worker may have the message: the caller must not send it.
+pub fn renew_lease(
+    conn: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    now: NaiveDateTime,
+    leased_until: NaiveDateTime,
+) -> Result<bool, DbError> {
+    super::write_transaction(conn, |conn| {
+        let renewed = diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::lease_owner.eq(owner))
+                .filter(outbox::status.eq("queued"))
+                .filter(outbox::leased_until.gt(now)),
+        )
+        .set(outbox::leased_until.eq(leased_until))
+        .execute(conn)?;
+        Ok(renewed == 1)
     })
 }
 

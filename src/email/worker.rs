@@ -7,8 +7,10 @@ use super::render::Renderer;
 use super::transport::{Mailer, SendError};
 use crate::clock::SharedClock;
 use crate::configuration::EmailSettings;
-use crate::db::outbox::{self, OutboxRow, Outcome};
+use crate::db::outbox::{self, MessageKind, OutboxRow, Outcome};
+use crate::db::registrations::Registration;
 use crate::db::{self, DbError, Pool, registrations};
+use crate::domain::Status;
 use crate::metrics::Metrics;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
@@ -51,6 +53,18 @@ impl WorkerConfig {
             .min(self.retry_max_secs);
         now + Duration::seconds(delay)
     }
+}
+
+/// Why a queued message should no longer go out, if it should not.
+fn no_longer_wanted(row: &OutboxRow, registration: &Registration) -> Option<&'static str> {
+    let status = registration.status();
+    let wanted = match MessageKind::parse(&row.kind) {
+        Some(MessageKind::Confirmation) => status == Status::Pending,
+        Some(MessageKind::Welcome | MessageKind::AlreadyMember) => status == Status::Confirmed,
+        Some(MessageKind::Manage) => status != Status::Unsubscribed,
+        None => true,
+    };
+    (!wanted).then_some("the registration changed state before this message was sent")
 }
 
 /// One worker; run as many as you like, in one process or several.
@@ -157,22 +171,42 @@ impl Worker {
                 return;
             }
         };
-        let outcome = match self
+        if let Some(reason) = no_longer_wanted(&row, &registration) {
+            let reason = reason.to_owned();
+            return self.record(&row, Outcome::Cancelled { reason }).await;
+        }
+        let built = self
             .renderer
             .render(&row, &registration)
             .and_then(|rendered| {
                 self.renderer
                     .message(rendered, &registration.email, &row.message_id)
-            }) {
-            Ok(message) => self.outcome_of(
-                self.mailer.send(&message, &row.message_id).await,
-                row.attempts,
-            ),
-            Err(error) => Outcome::Failed {
-                error: error.to_string(),
-            },
+            });
+        let message = match built {
+            Ok(message) => message,
+            Err(error) => {
+                let error = error.to_string();
+                return self.record(&row, Outcome::Failed { error }).await;
+            }
         };
-        self.record(&row, outcome).await;
+        if !self.still_leased(&row).await {
+            tracing::warn!(outbox_id = %row.id, "lease ran out before sending; another worker has the message");
+            return;
+        }
+        let sent = self.mailer.send(&message, &row.message_id).await;
+        self.record(&row, self.outcome_of(sent, row.attempts)).await;
+    }
+
+    /// Renews the lease right before a send, so a batch that outlived its lease
+    /// never sends a message another worker has taken over.
+    async fn still_leased(&self, row: &OutboxRow) -> bool {
+        let now = self.clock.now_naive();
+        let (id, owner, until) = (row.id.clone(), self.owner.clone(), now + self.config.lease);
+        db::blocking(&self.pool, move |c| {
+            outbox::renew_lease(c, &id, &owner, now, until)
+        })
+        .await
+        .unwrap_or(false)
     }
 
     fn outcome_of(&self, sent: Result<(), SendError>, previous_attempts: i32) -> Outcome {
@@ -193,11 +227,7 @@ impl Worker {
     }
 
     async fn record(&self, row: &OutboxRow, outcome: Outcome) {
-        let label = match &outcome {
-            Outcome::Sent => "sent",
-            Outcome::Retry { .. } => "retry",
-            Outcome::Failed { .. } => "failed",
-        };
+        let label = outcome.label();
         let (id, owner, now) = (row.id.clone(), self.owner.clone(), self.clock.now_naive());
         match db::blocking(&self.pool, move |c| {
             outbox::record_outcome(c, &id, &owner, &outcome, now)

@@ -3,6 +3,7 @@
 
 use crate::helpers::{Backend, link_in, spawn_app};
 use crate::on_both_backends;
+use rollcall::clock::Clock;
 
 on_both_backends!(a_person_signs_up_confirms_by_link_and_unsubscribes_in_one_click);
 
@@ -95,6 +96,43 @@ async fn a_person_signs_up_confirms_by_link_and_unsubscribes_in_one_click(backen
     assert_eq!(again.status(), 200, "already unsubscribed is still 200");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM ledger WHERE event = 'unsubscribe'"),
+        1
+    );
+}
+
+on_both_backends!(a_welcome_queued_before_an_unsubscribe_is_cancelled_not_sent);
+
+/// Someone confirms by code and unsubscribes through a manage link before the
+/// worker runs: the welcome (and its list headers) must not go out any more.
+async fn a_welcome_queued_before_an_unsubscribe_is_cancelled_not_sent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("brief@example.org").await;
+    app.deliver().await;
+    let link = app.confirmation_link("brief@example.org");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    app.post_form("/subscriptions/confirm", &[("token", &token)])
+        .await;
+    let id: String = {
+        use diesel::prelude::*;
+        use rollcall::db::schema::registrations::dsl;
+        dsl::registrations
+            .select(dsl::id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    let now = app.clock.now_naive();
+    rollcall::db::write_transaction(&mut app.db(), |c| {
+        rollcall::db::lifecycle::unsubscribe(c, &id, "subscriber", now)
+    })
+    .unwrap();
+    app.deliver().await;
+    assert_eq!(
+        app.mail_to("brief@example.org").len(),
+        1,
+        "only the confirmation went out"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'welcome' AND status = 'cancelled'"),
         1
     );
 }

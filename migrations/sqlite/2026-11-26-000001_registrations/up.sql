@@ -64,7 +64,7 @@ CREATE TABLE outbox (
     token_id TEXT,
     unsubscribe_token_id TEXT,
     message_id TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed', 'cancelled')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
     leased_until TIMESTAMP,
@@ -81,7 +81,7 @@ CREATE TABLE delivery_attempts (
     outbox_id TEXT NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
     attempted_at TIMESTAMP NOT NULL,
     worker TEXT NOT NULL,
-    result TEXT NOT NULL CHECK (result IN ('sent', 'retry', 'failed')),
+    result TEXT NOT NULL CHECK (result IN ('sent', 'retry', 'failed', 'cancelled')),
     detail TEXT
 );
 CREATE INDEX delivery_attempts_outbox ON delivery_attempts (outbox_id);
