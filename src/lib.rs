@@ -10,6 +10,7 @@ pub mod export;
 pub mod metrics;
 pub mod pages;
 pub mod passwords;
+pub mod planner;
 pub mod retention;
 pub mod routes;
 pub mod startup;

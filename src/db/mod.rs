@@ -5,6 +5,7 @@
 
 pub mod codes;
 mod connection;
+pub mod dashboard;
 pub mod consents;
 pub mod erasure;
 pub mod export;
