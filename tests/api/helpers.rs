@@ -50,13 +50,46 @@ pub fn postgres_available(test: &str) -> bool {
     if std::env::var("ROLLCALL_TEST_DATABASE_URL").is_ok() {
         return true;
     }
-    let required = std::env::var("ROLLCALL_TEST_REQUIRE").unwrap_or_default();
     assert!(
-        !required.split(',').any(|p| p.trim() == "postgres"),
+        !required("postgres"),
         "{test}: ROLLCALL_TEST_REQUIRE has postgres but ROLLCALL_TEST_DATABASE_URL is not set"
     );
     println!("SKIPPED {test} [postgres]: ROLLCALL_TEST_DATABASE_URL is not set");
     false
+}
+
+/// Debian's Chromium and its WebDriver, the only browser the tests use.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Whether the browser part can run (Debian's `chromium` and `chromium-driver`
+/// are installed); prints SKIPPED, or fails when required.
+pub fn browser_available(test: &str) -> bool {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|path| !Path::new(path).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let reason = format!(
+        "{} not found (apt-get install chromium chromium-driver)",
+        missing.join(" and ")
+    );
+    assert!(
+        !required("browser"),
+        "{test}: ROLLCALL_TEST_REQUIRE has browser but {reason}"
+    );
+    println!("SKIPPED {test} [browser]: {reason}");
+    false
+}
+
+/// Whether ROLLCALL_TEST_REQUIRE (comma-separated) names `part`.
+fn required(part: &str) -> bool {
+    std::env::var("ROLLCALL_TEST_REQUIRE")
+        .unwrap_or_default()
+        .split(',')
+        .any(|p| p.trim() == part)
 }
 
 /// A fresh, empty database for one test; PostgreSQL ones are dropped afterwards.
@@ -325,6 +358,24 @@ impl TestApp {
             "links point at this app: {link}"
         );
         link
+    }
+
+    /// The 6-digit code in the newest message to `address`.
+    pub fn confirmation_code(&self, address: &str) -> String {
+        let body = self
+            .mail_to(address)
+            .pop()
+            .expect("a message to that address")
+            .text_body()
+            .expect("text part");
+        let marker = "signed up: ";
+        let at = body.find(marker).expect("code line") + marker.len();
+        let code = body[at..].chars().take(6).collect::<String>();
+        assert!(
+            code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+            "a 6-digit code: {code:?}"
+        );
+        code
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,11 +1,14 @@
 //! Integration tests: the real app on a real port, a fresh database per test
 //! (a temporary SQLite file, and a new PostgreSQL database when
-//! ROLLCALL_TEST_DATABASE_URL is set), mail through a real SMTP server.
+//! ROLLCALL_TEST_DATABASE_URL is set), mail through a real SMTP server, and
+//! pages through headless Chromium.
 
+mod chromium;
 mod helpers;
 mod processes;
 mod smtp_server;
 
+mod browser;
 mod confirm_links;
 mod delivery;
 mod double_opt_in;
