@@ -1,8 +1,10 @@
 //! rollcall: interest registration and a double-opt-in mailing list for a community group.
 
+pub mod charts;
 pub mod cli;
 pub mod clock;
 pub mod configuration;
+pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod email;

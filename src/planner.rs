@@ -56,8 +56,19 @@ pub fn plan(date: NaiveDate, members: &[ZoneMembers], rules: &Rules<'_>) -> Plan
     let mut best: Vec<Slot> = slots.iter().copied().filter(|s| s.available > 0).collect();
     best.sort_by(|a, b| b.available.cmp(&a.available).then(a.start.cmp(&b.start)));
     best.truncate(3);
-    let count = |known: bool| members.iter().filter(|m| m.zone.is_some() == known).map(|m| m.members).sum();
-    Plan { slots, best, with_zone: count(true), unknown: count(false) }
+    let count = |known: bool| {
+        members
+            .iter()
+            .filter(|m| m.zone.is_some() == known)
+            .map(|m| m.members)
+            .sum()
+    };
+    Plan {
+        slots,
+        best,
+        with_zone: count(true),
+        unknown: count(false),
+    }
 }
 
 /// Whether a meeting starting at `start` lies within working hours in `zone`.
@@ -83,7 +94,11 @@ pub fn offset_minutes(zone: Tz, date: NaiveDate) -> i32 {
 pub fn format_offset(minutes: i32) -> String {
     let sign = if minutes < 0 { '−' } else { '+' };
     let (hours, mins) = (minutes.abs() / 60, minutes.abs() % 60);
-    if mins == 0 { format!("UTC{sign}{hours}") } else { format!("UTC{sign}{hours}:{mins:02}") }
+    if mins == 0 {
+        format!("UTC{sign}{hours}")
+    } else {
+        format!("UTC{sign}{hours}:{mins:02}")
+    }
 }
 
 #[cfg(test)]
@@ -91,7 +106,13 @@ mod tests {
     use super::*;
     use chrono::NaiveTime;
 
-    const WEEKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];
+    const WEEKDAYS: [Weekday; 5] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ];
 
     fn rules() -> Rules<'static> {
         Rules {
@@ -106,16 +127,33 @@ mod tests {
 
     fn members() -> Vec<ZoneMembers> {
         vec![
-            ZoneMembers { zone: Some(Tz::Australia__Perth), members: 2 },
-            ZoneMembers { zone: Some(Tz::Australia__Sydney), members: 3 },
-            ZoneMembers { zone: Some(Tz::Pacific__Auckland), members: 4 },
-            ZoneMembers { zone: Some(Tz::Pacific__Fiji), members: 1 },
-            ZoneMembers { zone: None, members: 5 },
+            ZoneMembers {
+                zone: Some(Tz::Australia__Perth),
+                members: 2,
+            },
+            ZoneMembers {
+                zone: Some(Tz::Australia__Sydney),
+                members: 3,
+            },
+            ZoneMembers {
+                zone: Some(Tz::Pacific__Auckland),
+                members: 4,
+            },
+            ZoneMembers {
+                zone: Some(Tz::Pacific__Fiji),
+                members: 1,
+            },
+            ZoneMembers {
+                zone: None,
+                members: 5,
+            },
         ]
     }
 
     fn at(date: &str, time: &str) -> DateTime<Utc> {
-        let naive = chrono::NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M").unwrap();
+        let naive =
+            chrono::NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M")
+                .unwrap();
         Utc.from_utc_datetime(&naive)
     }
 
@@ -126,15 +164,34 @@ mod tests {
     /// 02:30 or 03:00 UTC suits all ten; the best three are the earliest.
     #[test]
     fn the_best_slots_are_the_ones_a_person_would_pick() {
-        let plan = plan(NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(), &members(), &rules());
-        let best: Vec<(DateTime<Utc>, u64)> = plan.best.iter().map(|s| (s.start, s.available)).collect();
+        let plan = plan(
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            &members(),
+            &rules(),
+        );
+        let best: Vec<(DateTime<Utc>, u64)> =
+            plan.best.iter().map(|s| (s.start, s.available)).collect();
         assert_eq!(
             best,
-            vec![(at("2026-11-26", "01:00"), 10), (at("2026-11-26", "01:30"), 10), (at("2026-11-26", "02:00"), 10)]
+            vec![
+                (at("2026-11-26", "01:00"), 10),
+                (at("2026-11-26", "01:30"), 10),
+                (at("2026-11-26", "02:00"), 10)
+            ]
         );
-        let count_at = |time: &str| plan.slots.iter().find(|s| s.start == at("2026-11-26", time)).unwrap().available;
+        let count_at = |time: &str| {
+            plan.slots
+                .iter()
+                .find(|s| s.start == at("2026-11-26", time))
+                .unwrap()
+                .available
+        };
         assert_eq!(count_at("00:00"), 8, "Perth is not at work yet");
-        assert_eq!(count_at("03:00"), 10, "Auckland's meeting ends at 17:00 exactly");
+        assert_eq!(
+            count_at("03:00"),
+            10,
+            "Auckland's meeting ends at 17:00 exactly"
+        );
         assert_eq!(count_at("03:30"), 6, "Auckland would finish after 17:00");
         assert_eq!(count_at("08:00"), 2, "only Perth, 16:00–17:00");
         assert_eq!(count_at("12:00"), 0, "night everywhere");
@@ -148,22 +205,46 @@ mod tests {
     fn sydney_and_auckland_differ_by_two_or_three_hours_depending_on_the_date() {
         let both_summer = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
         let only_nz_summer = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
-        let gap = |date| offset_minutes(Tz::Pacific__Auckland, date) - offset_minutes(Tz::Australia__Sydney, date);
+        let gap = |date| {
+            offset_minutes(Tz::Pacific__Auckland, date)
+                - offset_minutes(Tz::Australia__Sydney, date)
+        };
         assert_eq!(gap(both_summer), 120);
         assert_eq!(gap(only_nz_summer), 180);
-        assert_eq!(format_offset(offset_minutes(Tz::Australia__Sydney, only_nz_summer)), "UTC+10");
-        assert_eq!(format_offset(offset_minutes(Tz::Australia__Adelaide, both_summer)), "UTC+10:30");
+        assert_eq!(
+            format_offset(offset_minutes(Tz::Australia__Sydney, only_nz_summer)),
+            "UTC+10"
+        );
+        assert_eq!(
+            format_offset(offset_minutes(Tz::Australia__Adelaide, both_summer)),
+            "UTC+10:30"
+        );
         // On 30 September a meeting at 23:00 UTC is 09:00 Thursday in Sydney but
         // 12:00 Thursday in Auckland: both fit.
         let plan = plan(only_nz_summer, &members(), &rules());
-        let late = plan.slots.iter().find(|s| s.start == at("2026-09-30", "23:00")).unwrap();
+        let late = plan
+            .slots
+            .iter()
+            .find(|s| s.start == at("2026-09-30", "23:00"))
+            .unwrap();
         assert_eq!(late.available, 3 + 4 + 1);
     }
 
     #[test]
     fn weekends_do_not_count() {
         // Saturday 28 November UTC: 01:00 UTC is Saturday everywhere in the region.
-        let plan = plan(NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(), &members(), &rules());
-        assert_eq!(plan.slots.iter().find(|s| s.start == at("2026-11-28", "01:00")).unwrap().available, 0);
+        let plan = plan(
+            NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            &members(),
+            &rules(),
+        );
+        assert_eq!(
+            plan.slots
+                .iter()
+                .find(|s| s.start == at("2026-11-28", "01:00"))
+                .unwrap()
+                .available,
+            0
+        );
     }
 }

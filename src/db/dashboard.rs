@@ -68,8 +68,16 @@ pub fn funnel(conn: &mut DbConnection) -> Result<Funnel, DbError> {
         .group_by(registrations::confirmed_via)
         .select((registrations::confirmed_via, diesel::dsl::count_star()))
         .load(conn)?;
-    let by = |name: &str| via.iter().find(|(v, _)| v.as_deref() == Some(name)).map_or(0, |(_, n)| *n);
-    Ok(Funnel { confirmations_sent, by_link: by("link"), by_code: by("code") })
+    let by = |name: &str| {
+        via.iter()
+            .find(|(v, _)| v.as_deref() == Some(name))
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(Funnel {
+        confirmations_sent,
+        by_link: by("link"),
+        by_code: by("code"),
+    })
 }
 
 /// The state of the outbox.
@@ -82,7 +90,10 @@ pub struct OutboxHealth {
 
 pub fn outbox_health(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxHealth, DbError> {
     let count_status = |conn: &mut DbConnection, status: &str| -> Result<i64, DbError> {
-        Ok(outbox::table.filter(outbox::status.eq(status)).count().get_result(conn)?)
+        Ok(outbox::table
+            .filter(outbox::status.eq(status))
+            .count()
+            .get_result(conn)?)
     };
     let oldest_due = outbox::table
         .filter(outbox::status.eq("queued"))
@@ -111,6 +122,12 @@ pub fn failed_messages(conn: &mut DbConnection, limit: i64) -> Result<Vec<Failed
         .filter(outbox::status.eq("failed"))
         .order(outbox::created_at.desc())
         .limit(limit)
-        .select((outbox::id, outbox::kind, outbox::attempts, outbox::last_error, outbox::created_at))
+        .select((
+            outbox::id,
+            outbox::kind,
+            outbox::attempts,
+            outbox::last_error,
+            outbox::created_at,
+        ))
         .load(conn)?)
 }

@@ -5,8 +5,8 @@
 
 pub mod codes;
 mod connection;
-pub mod dashboard;
 pub mod consents;
+pub mod dashboard;
 pub mod erasure;
 pub mod export;
 pub mod ledger;

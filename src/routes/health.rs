@@ -45,7 +45,26 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     if !allowed {
         return super::not_found().await;
     }
+    refresh_outbox_gauges(&state).await;
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(state.metrics.render())
+}
+
+/// Outbox depth, failures and the age of the oldest due message, read at scrape
+/// time. If the database does not answer, the gauges keep their last values.
+async fn refresh_outbox_gauges(state: &AppState) {
+    let now = state.clock.now_naive();
+    match db::blocking(&state.pool, move |c| db::dashboard::outbox_health(c, now)).await {
+        Ok(health) => {
+            let metrics = &state.metrics;
+            metrics.outbox_queued.set(health.queued);
+            metrics.outbox_failed.set(health.failed);
+            let age = health
+                .oldest_due
+                .map_or(0.0, |due| (now - due).num_seconds().max(0) as f64);
+            metrics.outbox_oldest_due_seconds.set(age);
+        }
+        Err(error) => tracing::warn!(%error, "could not read the outbox for metrics"),
+    }
 }

@@ -3,9 +3,8 @@
 //! than 32 MiB; a client that goes away stops the export, recorded as partial.
 //! A memory test, not a timing test.
 
-use crate::helpers::{Backend, TEST_SECRET, TestDatabase, count};
+use crate::helpers::{Backend, TEST_SECRET, TestDatabase, count, seed_registrations};
 use crate::on_both_backends;
-use diesel::connection::SimpleConnection;
 use rollcall::db::{self, DbConnection};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,35 +16,7 @@ const TOKEN: &str = "rc_memory-test-token";
 
 fn seed(conn: &mut DbConnection) {
     db::migrations::run_pending(conn).unwrap();
-    let (numbers, id, email) = match conn {
-        DbConnection::Sqlite(_) => (
-            format!(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {ROWS})"
-            ),
-            "printf('seed-%08d', i)",
-            "printf('person%d@example.org', i)",
-        ),
-        DbConnection::Postgres(_) => (
-            String::new(),
-            "'seed-' || lpad(i::text, 8, '0')",
-            "'person' || i || '@example.org'",
-        ),
-    };
-    let from = match conn {
-        DbConnection::Sqlite(_) => "FROM n".to_owned(),
-        DbConnection::Postgres(_) => format!("FROM generate_series(1, {ROWS}) AS i"),
-    };
-    conn.batch_execute(&format!(
-        "INSERT INTO consent_texts (version, body, first_used_at) VALUES ('seed', 'seeded', '2026-01-01 00:00:00');
-         {numbers} INSERT INTO registrations (id, email, email_key, name, organisation, org_type, country, timezone,
-             interests, status, source, created_at, updated_at, last_signup_at, confirmed_at, code_failures)
-         SELECT {id}, {email}, {email}, 'Person with a reasonably long name', 'Bureau of Meteorology', 'government',
-             'AU', 'Australia/Sydney', '', 'confirmed', 'import', '2026-01-01 00:00:00', '2026-01-01 00:00:00',
-             '2026-01-01 00:00:00', '2026-01-02 00:00:00', 0 {from};
-         {numbers} INSERT INTO consents (id, registration_id, given_at, ip, user_agent, text_version, source)
-         SELECT {id}, {id}, '2026-01-01 00:00:00', '203.0.113.7', 'seed', 'seed', 'import' {from};"
-    ))
-    .unwrap();
+    seed_registrations(conn, ROWS);
     let hash = rollcall::passwords::hash("a long organiser password").unwrap();
     let now = chrono::Utc::now().naive_utc();
     let id = db::organisers::insert(

@@ -638,3 +638,54 @@ pub fn without_csrf(page: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Inserts `rows` confirmed registrations (with consent rows) straight into the
+/// database, fast enough for tens of thousands. Ids are `seed-00000001`…;
+/// countries, organisation types and time zones cycle through a few values.
+pub fn seed_registrations(conn: &mut DbConnection, rows: i64) {
+    use diesel::connection::SimpleConnection;
+    let (numbers, from, id, email) = match conn {
+        DbConnection::Sqlite(_) => (
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})"
+            ),
+            "FROM n".to_owned(),
+            "printf('seed-%08d', i)",
+            "printf('person%d@example.org', i)",
+        ),
+        DbConnection::Postgres(_) => (
+            String::new(),
+            format!("FROM generate_series(1, {rows}) AS i"),
+            "'seed-' || lpad(i::text, 8, '0')",
+            "'person' || i || '@example.org'",
+        ),
+    };
+    let pick = |values: &[&str]| {
+        let arms: String = values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| format!(" WHEN {k} THEN '{v}'"))
+            .collect();
+        format!("CASE i % {}{arms} END", values.len())
+    };
+    let country = pick(&["AU", "NZ", "FJ", "AU"]);
+    let org_type = pick(&["government", "university", "industry", "nonprofit", "other"]);
+    let zone = pick(&[
+        "Australia/Perth",
+        "Australia/Sydney",
+        "Pacific/Auckland",
+        "Pacific/Fiji",
+        "Australia/Brisbane",
+    ]);
+    conn.batch_execute(&format!(
+        "INSERT INTO consent_texts (version, body, first_used_at) VALUES ('seed', 'seeded', '2026-01-01 00:00:00');
+         {numbers} INSERT INTO registrations (id, email, email_key, name, organisation, org_type, country, timezone,
+             interests, status, source, created_at, updated_at, last_signup_at, confirmed_at, confirmed_via, code_failures)
+         SELECT {id}, {email}, {email}, 'Person with a reasonably long name', 'Bureau of Meteorology', {org_type},
+             {country}, {zone}, '', 'confirmed', 'import', '2026-01-01 00:00:00', '2026-01-01 00:00:00',
+             '2026-01-01 00:00:00', '2026-01-02 00:00:00', 'link', 0 {from};
+         {numbers} INSERT INTO consents (id, registration_id, given_at, ip, user_agent, text_version, source)
+         SELECT {id}, {id}, '2026-01-01 00:00:00', '203.0.113.7', 'seed', 'seed', 'import' {from};"
+    ))
+    .expect("seed registrations");
+}

@@ -10,6 +10,7 @@ mod smtp_server;
 
 mod browser;
 mod confirm_links;
+mod dashboard;
 mod delivery;
 mod double_opt_in;
 mod emails;

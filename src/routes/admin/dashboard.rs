@@ -1,34 +1,95 @@
-//! `GET /admin`: the organisers' overview.
+//! `GET /admin?meeting_minutes=60&date=YYYY-MM-DD`: the organisers' overview.
 
 use super::for_get;
-use crate::db::{self, export, outbox, registrations};
-use crate::pages::DashboardPage;
+use crate::dashboard::{self, DashboardData};
+use crate::db;
+use crate::pages::{DashboardPage, show_optional_time};
+use crate::planner::Rules;
 use crate::state::AppState;
 use crate::web::error::AppError;
 use crate::web::{csrf, render};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
 
-pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    meeting_minutes: Option<String>,
+    date: Option<String>,
+}
+
+/// Meetings from a quarter of an hour to a working day.
+const MEETING_MINUTES: std::ops::RangeInclusive<i64> = 15..=480;
+
+fn parse_query(query: &DashboardQuery, today: NaiveDate) -> Result<(i64, NaiveDate), String> {
+    let minutes = match query.meeting_minutes.as_deref().filter(|m| !m.is_empty()) {
+        None => 60,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|m| MEETING_MINUTES.contains(m))
+            .ok_or("meeting_minutes: a whole number of minutes from 15 to 480")?,
+    };
+    let date = match query.date.as_deref().filter(|d| !d.is_empty()) {
+        None => today,
+        Some(text) => {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "date: use YYYY-MM-DD")?
+        }
+    };
+    Ok((minutes, date))
+}
+
+pub async fn show(
+    req: HttpRequest,
+    query: web::Query<DashboardQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if let Err(answer) = for_get(&req, &state).await? {
         return Ok(answer);
     }
-    let (totals, deliveries, exports) = db::blocking(&state.pool, |c| {
-        Ok((
-            registrations::count_by_status(c)?,
-            outbox::count_by_status(c)?,
-            export::recent(c, 10)?,
-        ))
-    })
-    .await?;
+    let now = state.clock.now();
+    let (minutes, date) = match parse_query(&query, now.date_naive()) {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            return Ok(HttpResponse::BadRequest()
+                .content_type("text/plain; charset=utf-8")
+                .body(message));
+        }
+    };
+    let naive_now = now.naive_utc();
+    let data = db::blocking(&state.pool, move |c| DashboardData::load(c, naive_now)).await?;
+    let settings = &state.settings.dashboard;
+    let members = dashboard::zone_members(&data.by_timezone);
+    let rules = Rules {
+        meeting: Duration::minutes(minutes),
+        hours: settings.working_hours.clone(),
+        days: &settings.working_days,
+    };
+    let plan = dashboard::plan(&members, date, &rules);
     let (seed, cookie) =
         csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
     let page = DashboardPage {
         group: state.group.clone(),
         csrf_token: seed.form_token(&state.keys),
-        totals,
-        deliveries,
-        exports,
+        totals: dashboard::totals(&data),
+        weekly: dashboard::weekly_chart(&data.per_day, now.date_naive()),
+        countries: dashboard::country_chart(&data.by_country),
+        org_types: dashboard::org_type_chart(&data.by_org_type),
+        offsets: dashboard::offset_chart(&members, date),
+        availability: dashboard::availability_chart(&plan),
+        suggestions: dashboard::suggestions(&plan, &settings.tz()),
+        zones: settings.zones.clone(),
+        unknown_zone: plan.unknown,
+        meeting_minutes: minutes,
+        date: date.to_string(),
+        working_hours: settings.working_hours.to_string(),
+        funnel: dashboard::funnel_chart(&data.funnel),
+        queued: data.outbox.queued,
+        failed_count: data.outbox.failed,
+        oldest_due: show_optional_time(&data.outbox.oldest_due),
+        failed: data.failed,
+        exports: data.exports,
     };
     let mut response = HttpResponse::build(StatusCode::OK);
     if let Some(cookie) = cookie {

@@ -1,0 +1,219 @@
+//! The organisers' dashboard: turns stored aggregates into panels, charts and
+//! the meeting planner's suggestions.
+
+use crate::charts::BarChart;
+use crate::db::dashboard::{self as queries, FailedMessage, Funnel, OutboxHealth};
+use crate::db::export::{self as exports, ExportRecord};
+use crate::db::{DbConnection, DbError, registrations};
+use crate::domain::{Country, OrgType, Status};
+use crate::planner::{self, Plan, Rules, ZoneMembers};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+
+/// Everything the dashboard reads, in one blocking call.
+pub struct DashboardData {
+    pub totals: Vec<(String, i64)>,
+    pub per_day: Vec<(String, i64)>,
+    pub by_country: Vec<(Option<String>, i64)>,
+    pub by_org_type: Vec<(Option<String>, i64)>,
+    pub by_timezone: Vec<(Option<String>, i64)>,
+    pub funnel: Funnel,
+    pub outbox: OutboxHealth,
+    pub failed: Vec<FailedMessage>,
+    pub exports: Vec<ExportRecord>,
+}
+
+impl DashboardData {
+    pub fn load(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Self, DbError> {
+        Ok(Self {
+            totals: registrations::count_by_status(conn)?,
+            per_day: queries::signups_per_day(conn)?,
+            by_country: queries::members_by_country(conn)?,
+            by_org_type: queries::members_by_org_type(conn)?,
+            by_timezone: queries::members_by_timezone(conn)?,
+            funnel: queries::funnel(conn)?,
+            outbox: queries::outbox_health(conn, now)?,
+            failed: queries::failed_messages(conn, 20)?,
+            exports: exports::recent(conn, 10)?,
+        })
+    }
+}
+
+/// Totals for every status, zeros included, in life-cycle order.
+pub fn totals(data: &DashboardData) -> Vec<(String, i64)> {
+    Status::ALL
+        .iter()
+        .map(|s| {
+            let n = data
+                .totals
+                .iter()
+                .find(|(name, _)| name == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            (s.as_str().to_owned(), n)
+        })
+        .collect()
+}
+
+/// Signups per ISO week (UTC), the last 26 weeks up to `today`, empty weeks included.
+pub fn weekly_chart(per_day: &[(String, i64)], today: NaiveDate) -> BarChart {
+    let mut weeks: BTreeMap<(i32, u32), i64> = BTreeMap::new();
+    let first_week = today - Duration::weeks(25);
+    let mut day = first_week;
+    while day <= today {
+        let w = day.iso_week();
+        weeks.entry((w.year(), w.week())).or_insert(0);
+        day += Duration::days(7);
+    }
+    for (date, n) in per_day {
+        if let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+            let w = date.iso_week();
+            if let Some(count) = weeks.get_mut(&(w.year(), w.week())) {
+                *count += n;
+            }
+        }
+    }
+    let rows = weeks
+        .into_iter()
+        .map(|((y, w), n)| (format!("{y}-W{w:02}"), n))
+        .collect();
+    BarChart::new(
+        "weekly",
+        "Signups per week (UTC)",
+        ("ISO week", "Signups"),
+        rows,
+    )
+}
+
+fn label_or_unknown(value: &Option<String>, name: impl Fn(&str) -> String) -> String {
+    value
+        .as_deref()
+        .map_or_else(|| "Not given".to_owned(), name)
+}
+
+pub fn country_chart(rows: &[(Option<String>, i64)]) -> BarChart {
+    let name = |code: &str| {
+        Country::parse(code).map_or_else(|_| code.to_owned(), |c| format!("{} ({code})", c.name()))
+    };
+    let rows = rows
+        .iter()
+        .map(|(c, n)| (label_or_unknown(c, name), *n))
+        .collect();
+    BarChart::new(
+        "countries",
+        "Members by country",
+        ("Country", "Members"),
+        rows,
+    )
+}
+
+pub fn org_type_chart(rows: &[(Option<String>, i64)]) -> BarChart {
+    let name = |t: &str| OrgType::parse(t).map_or_else(|_| t.to_owned(), |t| t.label().to_owned());
+    let rows = rows
+        .iter()
+        .map(|(t, n)| (label_or_unknown(t, name), *n))
+        .collect();
+    BarChart::new(
+        "org-types",
+        "Members by type of organisation",
+        ("Type", "Members"),
+        rows,
+    )
+}
+
+/// Members per zone, unknown names counted as no zone.
+pub fn zone_members(rows: &[(Option<String>, i64)]) -> Vec<ZoneMembers> {
+    rows.iter()
+        .map(|(zone, n)| ZoneMembers {
+            zone: zone.as_deref().and_then(|z| z.parse::<Tz>().ok()),
+            members: u64::try_from(*n).unwrap_or(0),
+        })
+        .collect()
+}
+
+/// Members by UTC offset on `date` (DST differs across the region).
+pub fn offset_chart(members: &[ZoneMembers], date: NaiveDate) -> BarChart {
+    let mut by_offset: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut unknown = 0i64;
+    for m in members {
+        let n = i64::try_from(m.members).unwrap_or(i64::MAX);
+        match m.zone {
+            Some(zone) => {
+                *by_offset
+                    .entry(planner::offset_minutes(zone, date))
+                    .or_insert(0) += n
+            }
+            None => unknown += n,
+        }
+    }
+    let mut rows: Vec<(String, i64)> = by_offset
+        .into_iter()
+        .map(|(o, n)| (planner::format_offset(o), n))
+        .collect();
+    if unknown > 0 {
+        rows.push(("Unknown".to_owned(), unknown));
+    }
+    BarChart::new(
+        "offsets",
+        &format!("Members by UTC offset on {date}"),
+        ("Offset", "Members"),
+        rows,
+    )
+}
+
+/// The planner for the chosen date and meeting length.
+pub fn plan(members: &[ZoneMembers], date: NaiveDate, rules: &Rules<'_>) -> Plan {
+    planner::plan(date, members, rules)
+}
+
+pub fn availability_chart(plan: &Plan) -> BarChart {
+    let rows = plan
+        .slots
+        .iter()
+        .map(|s| {
+            (
+                s.start.format("%H:%M UTC").to_string(),
+                i64::try_from(s.available).unwrap_or(0),
+            )
+        })
+        .collect();
+    BarChart::new(
+        "availability",
+        "Members inside working hours, by meeting start",
+        ("Start", "Members"),
+        rows,
+    )
+}
+
+/// One suggested start, shown in UTC and in each dashboard zone.
+pub struct Suggestion {
+    pub utc: String,
+    pub available: u64,
+    pub local: Vec<String>,
+}
+
+pub fn suggestions(plan: &Plan, zones: &[Tz]) -> Vec<Suggestion> {
+    plan.best
+        .iter()
+        .map(|slot| Suggestion {
+            utc: slot.start.format("%a %H:%M").to_string(),
+            available: slot.available,
+            local: zones
+                .iter()
+                .map(|z| slot.start.with_timezone(z).format("%a %H:%M").to_string())
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn funnel_chart(funnel: &Funnel) -> BarChart {
+    let rows = vec![
+        (
+            "Confirmation emails sent".to_owned(),
+            funnel.confirmations_sent,
+        ),
+        ("Confirmed by link".to_owned(), funnel.by_link),
+        ("Confirmed by code".to_owned(), funnel.by_code),
+    ];
+    BarChart::new("funnel", "Confirmation funnel", ("Step", "Count"), rows)
+}
