@@ -4,8 +4,8 @@
 
 /// Width of the drawing, in SVG units (it scales to the page).
 const WIDTH: f64 = 320.0;
-const LABEL_WIDTH: f64 = 120.0;
-const VALUE_WIDTH: f64 = 44.0;
+const LABEL_WIDTH: f64 = 135.0;
+const VALUE_WIDTH: f64 = 40.0;
 const ROW_HEIGHT: f64 = 22.0;
 const BAR_HEIGHT: f64 = 16.0;
 

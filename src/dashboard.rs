@@ -185,25 +185,63 @@ pub fn availability_chart(plan: &Plan) -> BarChart {
     )
 }
 
-/// One suggested start, shown in UTC and in each dashboard zone.
-pub struct Suggestion {
-    pub utc: String,
-    pub available: u64,
-    pub local: Vec<String>,
+/// The best starts as a table that stays narrow: one row per zone (UTC first),
+/// one column per suggested start, and the members available last.
+pub struct Suggestions {
+    pub starts: usize,
+    pub rows: Vec<(String, Vec<String>)>,
+    pub available: Vec<u64>,
 }
 
-pub fn suggestions(plan: &Plan, zones: &[Tz]) -> Vec<Suggestion> {
-    plan.best
-        .iter()
-        .map(|slot| Suggestion {
-            utc: slot.start.format("%a %H:%M").to_string(),
-            available: slot.available,
-            local: zones
-                .iter()
-                .map(|z| slot.start.with_timezone(z).format("%a %H:%M").to_string())
-                .collect(),
-        })
-        .collect()
+pub fn suggestions(plan: &Plan, zones: &[Tz], date: NaiveDate) -> Suggestions {
+    // The weekday is shown only where the local day is not the chosen date.
+    let show = |local_date: NaiveDate, time: String, weekday: String| {
+        if local_date == date {
+            time
+        } else {
+            format!("{time} {weekday}")
+        }
+    };
+    let time_in = |zone: Option<&Tz>| -> Vec<String> {
+        plan.best
+            .iter()
+            .map(|slot| match zone {
+                Some(zone) => {
+                    let local = slot.start.with_timezone(zone);
+                    show(
+                        local.date_naive(),
+                        local.format("%H:%M").to_string(),
+                        local.format("%a").to_string(),
+                    )
+                }
+                None => show(
+                    slot.start.date_naive(),
+                    slot.start.format("%H:%M").to_string(),
+                    slot.start.format("%a").to_string(),
+                ),
+            })
+            .collect()
+    };
+    let mut rows = vec![("UTC".to_owned(), time_in(None))];
+    rows.extend(
+        zones
+            .iter()
+            .map(|zone| (place_name(zone), time_in(Some(zone)))),
+    );
+    Suggestions {
+        starts: plan.best.len(),
+        rows,
+        available: plan.best.iter().map(|s| s.available).collect(),
+    }
+}
+
+/// `Australia/Perth` → `Perth`.
+fn place_name(zone: &Tz) -> String {
+    zone.name()
+        .rsplit('/')
+        .next()
+        .unwrap_or(zone.name())
+        .replace('_', " ")
 }
 
 pub fn funnel_chart(funnel: &Funnel) -> BarChart {

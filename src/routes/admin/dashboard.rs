@@ -63,7 +63,7 @@ pub async fn show(
     let members = dashboard::zone_members(&data.by_timezone);
     let rules = Rules {
         meeting: Duration::minutes(minutes),
-        hours: settings.working_hours.clone(),
+        hours: settings.working_hours,
         days: &settings.working_days,
     };
     let plan = dashboard::plan(&members, date, &rules);
@@ -78,8 +78,7 @@ pub async fn show(
         org_types: dashboard::org_type_chart(&data.by_org_type),
         offsets: dashboard::offset_chart(&members, date),
         availability: dashboard::availability_chart(&plan),
-        suggestions: dashboard::suggestions(&plan, &settings.tz()),
-        zones: settings.zones.clone(),
+        suggestions: dashboard::suggestions(&plan, &settings.tz(), date),
         unknown_zone: plan.unknown,
         meeting_minutes: minutes,
         date: date.to_string(),
