@@ -214,15 +214,12 @@ async fn start_writer(
     metrics: &Arc<Metrics>,
 ) -> anyhow::Result<Writer> {
     let url = settings.database.url.clone();
-    let conn = tokio::task::spawn_blocking(move || db::connect(&url)).await??;
     let rules = signup_rules(settings, keys);
-    Ok(Writer::start(
-        conn,
-        rules,
-        clock.clone(),
-        WRITE_QUEUE_CAPACITY,
-        Box::new(MetricsObserver(metrics.clone())),
-    )?)
+    let (clock, observer) = (clock.clone(), Box::new(MetricsObserver(metrics.clone())));
+    Ok(tokio::task::spawn_blocking(move || {
+        Writer::start(url, rules, clock, WRITE_QUEUE_CAPACITY, observer)
+    })
+    .await??)
 }
 
 /// The signup rules from settings.

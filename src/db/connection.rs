@@ -92,6 +92,7 @@ pub fn open_pool(url: &DatabaseUrl, max_connections: u32) -> Pool {
         .max_size(max_connections.max(1))
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(5))
-        .test_on_check_out(false)
+        // A PostgreSQL connection can die with its server; SQLite's cannot.
+        .test_on_check_out(matches!(url, DatabaseUrl::Postgres(_)))
         .build_unchecked(Manager { url: url.clone() })
 }

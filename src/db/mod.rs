@@ -55,9 +55,14 @@ impl DbError {
         ) || matches!(
             self,
             DbError::Query(QueryError::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                    | diesel::result::DatabaseErrorKind::UnableToSendCommand,
                 _
             ))
+        ) || matches!(
+            // SQLite answers "database is locked" once busy_timeout has passed.
+            self,
+            DbError::Query(QueryError::DatabaseError(_, info)) if info.message().contains("database is locked")
         )
     }
 }

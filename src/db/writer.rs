@@ -4,9 +4,11 @@
 //! spoil the batch, and answers each after COMMIT.
 
 use super::signups::{self, NewSignup, SignupOutcome, SignupRules};
-use super::{DbConnection, DbError, write_transaction};
+use super::{DbConnection, DbError, connect, write_transaction};
 use crate::clock::SharedClock;
+use crate::configuration::DatabaseUrl;
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use tokio::sync::oneshot;
 
@@ -34,16 +36,17 @@ pub trait BatchObserver: Send + 'static {
 impl Writer {
     /// Starts the writer thread on its own connection with a queue of `capacity`.
     pub fn start(
-        conn: DbConnection,
+        url: DatabaseUrl,
         rules: SignupRules,
         clock: SharedClock,
         capacity: usize,
         observer: Box<dyn BatchObserver>,
     ) -> std::io::Result<Writer> {
+        let conn = connect(&url).map_err(std::io::Error::other)?;
         let (queue, jobs) = mpsc::sync_channel(capacity);
         std::thread::Builder::new()
             .name("rollcall-db-writer".into())
-            .spawn(move || run(conn, rules, clock, jobs, observer))?;
+            .spawn(move || run(WriterConnection { url, conn }, rules, clock, jobs, observer))?;
         Ok(Writer { queue })
     }
 
@@ -59,8 +62,35 @@ impl Writer {
     }
 }
 
+/// The writer's connection, reopened when the database went away.
+struct WriterConnection {
+    url: DatabaseUrl,
+    conn: DbConnection,
+}
+
+impl WriterConnection {
+    /// After a failed batch: if the connection is dead (a database restart),
+    /// open a new one. Returns whether a new connection replaced the old.
+    fn recover(&mut self) -> bool {
+        if self.conn.batch_execute("SELECT 1").is_ok() {
+            return false;
+        }
+        match connect(&self.url) {
+            Ok(conn) => {
+                tracing::warn!("the signup writer reconnected to the database");
+                self.conn = conn;
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "the signup writer cannot reconnect yet");
+                false
+            }
+        }
+    }
+}
+
 fn run(
-    mut conn: DbConnection,
+    mut conn: WriterConnection,
     rules: SignupRules,
     clock: SharedClock,
     jobs: Receiver<Job>,
@@ -74,41 +104,45 @@ fn run(
                 Err(_) => break,
             }
         }
-        let size = batch.len();
-        commit_batch(&mut conn, &rules, &clock, batch);
-        observer.batch_committed(size);
+        let mut result = commit_batch(&mut conn.conn, &rules, &clock, &batch);
+        // A batch that failed on a dead connection never committed: after
+        // reconnecting it is tried once more rather than failing every signup in it.
+        if result.is_err() && conn.recover() {
+            result = commit_batch(&mut conn.conn, &rules, &clock, &batch);
+        }
+        match result {
+            Ok(outcomes) => {
+                observer.batch_committed(batch.len());
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = ?error, "signup batch failed to commit");
+                for job in batch {
+                    let _ = job
+                        .reply
+                        .send(Err(DbError::Connect("commit failed".into())));
+                }
+            }
+        }
     }
 }
 
+/// All of a batch in one transaction, a savepoint per signup.
 fn commit_batch(
     conn: &mut DbConnection,
     rules: &SignupRules,
     clock: &SharedClock,
-    batch: Vec<Job>,
-) {
+    batch: &[Job],
+) -> Result<Vec<Result<SignupOutcome, DbError>>, DbError> {
     let now = clock.now_naive();
-    let result = write_transaction(conn, |conn| {
-        let outcomes: Vec<Result<SignupOutcome, DbError>> = batch
+    write_transaction(conn, |conn| {
+        Ok(batch
             .iter()
             .map(|job| record_in_savepoint(conn, rules, &job.signup, now))
-            .collect();
-        Ok::<_, DbError>(outcomes)
-    });
-    match result {
-        Ok(outcomes) => {
-            for (job, outcome) in batch.into_iter().zip(outcomes) {
-                let _ = job.reply.send(outcome);
-            }
-        }
-        Err(error) => {
-            tracing::error!(error = ?error, "signup batch failed to commit");
-            for job in batch {
-                let _ = job
-                    .reply
-                    .send(Err(DbError::Connect("commit failed".into())));
-            }
-        }
-    }
+            .collect())
+    })
 }
 
 /// One signup in its own savepoint. A unique-key race with another instance

@@ -16,6 +16,7 @@ mod double_opt_in;
 mod emails;
 mod export;
 mod export_memory;
+mod group_commit;
 mod leases;
 mod ops;
 mod opt_in_extras;

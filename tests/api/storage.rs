@@ -31,3 +31,58 @@ fn table_count(conn: &mut rollcall::db::DbConnection, backend: Backend) -> i64 {
         ),
     }
 }
+
+/// PostgreSQL restarts or kills connections: the writer and the pool reconnect,
+/// and no signup is answered with a 5xx other than a 503 while it happens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signups_survive_postgres_killing_every_connection() {
+    if !crate::helpers::postgres_available(
+        "storage::signups_survive_postgres_killing_every_connection",
+    ) {
+        return;
+    }
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    assert_eq!(
+        app.post_json(&crate::helpers::valid_json("before@example.org"))
+            .await
+            .status(),
+        202
+    );
+    let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL").unwrap();
+    let mut killer = <diesel::PgConnection as diesel::Connection>::establish(&admin).unwrap();
+    let database = app
+        .database
+        .raw_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        )),
+        &mut killer,
+    )
+    .unwrap();
+    let after = app
+        .post_json(&crate::helpers::valid_json("after@example.org"))
+        .await;
+    assert_eq!(
+        after.status(),
+        202,
+        "the writer reconnects and retries the batch"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM registrations"), 2);
+}
