@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::web::body::{decode_form, form_value};
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
-use crate::web::{cookies, csrf, render};
+use crate::web::{cookies, render};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -33,17 +33,11 @@ fn check_page(
     status: StatusCode,
     code_error: Option<&str>,
 ) -> HttpResponse {
-    let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = CheckPage {
+    render::form_page(req, state, status, |csrf_token| CheckPage {
         group: state.group.clone(),
-        csrf_token: seed.form_token(&state.keys),
+        csrf_token,
         code_error: code_error.map(str::to_owned),
-    };
-    let mut response = HttpResponse::build(status);
-    if let Some(cookie) = cookie {
-        response.cookie(cookie);
-    }
-    render::page_with(response, &page)
+    })
 }
 
 /// `GET /subscriptions/confirm?token=T`.
@@ -86,19 +80,13 @@ fn confirm_page(
             "The link may have been copied incompletely, or it belongs to a registration that no longer exists.",
         ),
     };
-    let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = ConfirmPage {
+    let mut response = render::form_page(req, state, status, |csrf_token| ConfirmPage {
         group: state.group.clone(),
         title: title.to_owned(),
         explanation: explanation.to_owned(),
         state: view,
-        csrf_token: seed.form_token(&state.keys),
-    };
-    let mut response = HttpResponse::build(status);
-    if let Some(cookie) = cookie {
-        response.cookie(cookie);
-    }
-    let mut response = render::page_with(response, &page);
+        csrf_token,
+    });
     render::token_page_headers(&mut response);
     response
 }

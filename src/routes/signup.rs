@@ -39,20 +39,15 @@ fn form_page(
     raw: &RawSignup,
     errors: &FieldErrors,
 ) -> HttpResponse {
-    let (seed, new_cookie) =
-        csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = SignupPage::new(
-        state.group.clone(),
-        &state.settings.signup,
-        seed.form_token(&state.keys),
-        raw,
-        errors,
-    );
-    let mut response = HttpResponse::build(status);
-    if let Some(cookie) = new_cookie {
-        response.cookie(cookie);
-    }
-    render::page_with(response, &page)
+    render::form_page(req, state, status, |csrf_token| {
+        SignupPage::new(
+            state.group.clone(),
+            &state.settings.signup,
+            csrf_token,
+            raw,
+            errors,
+        )
+    })
 }
 
 /// `POST /subscriptions`: form submit → 303 to the check page, or 422 with the form.

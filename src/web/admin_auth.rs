@@ -8,7 +8,7 @@ use crate::pages::LoginPage;
 use crate::state::AppState;
 use crate::tokens::token_hash;
 use crate::web::error::AppError;
-use crate::web::{csrf, render};
+use crate::web::render;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse};
@@ -84,18 +84,12 @@ pub fn login_page(
     error: Option<&str>,
     next: Option<String>,
 ) -> HttpResponse {
-    let (seed, cookie) = csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = LoginPage {
+    render::form_page(req, state, status, |csrf_token| LoginPage {
         group: state.group.clone(),
-        csrf_token: seed.form_token(&state.keys),
+        csrf_token,
         error: error.map(str::to_owned),
         next: next.filter(|n| safe_next(n)).unwrap_or_default(),
-    };
-    let mut response = HttpResponse::build(status);
-    if let Some(cookie) = cookie {
-        response.cookie(cookie);
-    }
-    render::page_with(response, &page)
+    })
 }
 
 /// Only same-origin paths under `/admin` are followed after login.

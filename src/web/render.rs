@@ -32,3 +32,21 @@ pub fn token_page_headers(response: &mut HttpResponse) {
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
+
+/// A page with a form: `page` gets the CSRF token to embed, and the response
+/// carries a fresh `rollcall_csrf` cookie when the browser needs one.
+pub fn form_page<T: Template>(
+    req: &actix_web::HttpRequest,
+    state: &crate::state::AppState,
+    status: StatusCode,
+    page: impl FnOnce(String) -> T,
+) -> HttpResponse {
+    let (seed, cookie) =
+        super::csrf::for_form(req, &state.keys, state.now_unix(), state.secure_cookies());
+    let page = page(seed.form_token(&state.keys));
+    let mut response = HttpResponse::build(status);
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    page_with(response, &page)
+}

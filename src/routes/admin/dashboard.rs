@@ -7,7 +7,7 @@ use crate::pages::{DashboardPage, show_optional_time};
 use crate::planner::Rules;
 use crate::state::AppState;
 use crate::web::error::AppError;
-use crate::web::{csrf, render};
+use crate::web::render;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, NaiveDate};
@@ -67,32 +67,30 @@ pub async fn show(
         days: &settings.working_days,
     };
     let plan = dashboard::plan(&members, date, &rules);
-    let (seed, cookie) =
-        csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = DashboardPage {
-        group: state.group.clone(),
-        csrf_token: seed.form_token(&state.keys),
-        totals: dashboard::totals(&data),
-        weekly: dashboard::weekly_chart(&data.per_day, now.date_naive()),
-        countries: dashboard::country_chart(&data.by_country),
-        org_types: dashboard::org_type_chart(&data.by_org_type),
-        offsets: dashboard::offset_chart(&members, date),
-        availability: dashboard::availability_chart(&plan),
-        suggestions: dashboard::suggestions(&plan, &settings.tz(), date),
-        unknown_zone: plan.unknown,
-        meeting_minutes: minutes,
-        date: date.to_string(),
-        working_hours: settings.working_hours.to_string(),
-        funnel: dashboard::funnel_chart(&data.funnel),
-        queued: data.outbox.queued,
-        failed_count: data.outbox.failed,
-        oldest_due: show_optional_time(&data.outbox.oldest_due),
-        failed: data.failed,
-        exports: data.exports,
-    };
-    let mut response = HttpResponse::build(StatusCode::OK);
-    if let Some(cookie) = cookie {
-        response.cookie(cookie);
-    }
-    Ok(render::page_with(response, &page))
+    Ok(render::form_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        |csrf_token| DashboardPage {
+            group: state.group.clone(),
+            csrf_token,
+            totals: dashboard::totals(&data),
+            weekly: dashboard::weekly_chart(&data.per_day, now.date_naive()),
+            countries: dashboard::country_chart(&data.by_country),
+            org_types: dashboard::org_type_chart(&data.by_org_type),
+            offsets: dashboard::offset_chart(&members, date),
+            availability: dashboard::availability_chart(&plan),
+            suggestions: dashboard::suggestions(&plan, &settings.tz(), date),
+            unknown_zone: plan.unknown,
+            meeting_minutes: minutes,
+            date: date.to_string(),
+            working_hours: settings.working_hours.to_string(),
+            funnel: dashboard::funnel_chart(&data.funnel),
+            queued: data.outbox.queued,
+            failed_count: data.outbox.failed,
+            oldest_due: show_optional_time(&data.outbox.oldest_due),
+            failed: data.failed,
+            exports: data.exports,
+        },
+    ))
 }

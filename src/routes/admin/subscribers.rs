@@ -7,7 +7,7 @@ use crate::domain::EmailAddress;
 use crate::pages::{SubscriberPage, SubscriberView};
 use crate::state::AppState;
 use crate::web::error::AppError;
-use crate::web::{csrf, render};
+use crate::web::render;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{LOCATION, REFERER};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -48,19 +48,17 @@ pub async fn search(
         }
         None => None,
     };
-    let (seed, cookie) =
-        csrf::for_form(&req, &state.keys, state.now_unix(), state.secure_cookies());
-    let page = SubscriberPage {
-        group: state.group.clone(),
-        csrf_token: seed.form_token(&state.keys),
-        searched,
-        found,
-    };
-    let mut response = HttpResponse::build(StatusCode::OK);
-    if let Some(cookie) = cookie {
-        response.cookie(cookie);
-    }
-    Ok(render::page_with(response, &page))
+    Ok(render::form_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        |csrf_token| SubscriberPage {
+            group: state.group.clone(),
+            csrf_token,
+            searched,
+            found,
+        },
+    ))
 }
 
 pub async fn erase(
