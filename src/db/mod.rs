@@ -8,6 +8,7 @@ mod connection;
 pub mod consents;
 pub mod erasure;
 pub mod export;
+pub mod imports;
 pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;
