@@ -12,6 +12,8 @@ mod double_opt_in;
 mod emails;
 mod export;
 mod export_memory;
+mod import;
+mod import_states;
 mod leases;
 mod ops;
 mod opt_in_extras;
