@@ -26,7 +26,8 @@ pub struct ImportArgs {
     /// consent obtained elsewhere (needs --source and a consent time column).
     #[arg(long, value_enum, default_value_t = Mode::Reconfirm)]
     mode: Mode,
-    /// Where the consent came from (default `import`).
+    /// Where the consent came from, like mailchimp (default `import`; 1–40
+    /// printable characters; not form or api, which are rollcall's own).
     #[arg(long)]
     source: Option<String>,
 }

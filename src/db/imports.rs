@@ -103,7 +103,8 @@ fn apply_in_savepoint(
     }
 }
 
-/// Decides and does what one line asks (the table in the module docs).
+/// Decides and does what one line asks (the table in the module docs). Call
+/// inside a write transaction.
 pub fn apply(
     conn: &mut DbConnection,
     plan: &ImportPlan,
@@ -204,10 +205,12 @@ fn record_consent(
 
 /// Consent from an export has no IP or user agent. Its text version is the
 /// configured one: we never had the other service's wording (and a consent
-/// row must name a text we keep), while the configured version is what the
-/// person is on the list under from now on — by importing with `confirmed`,
-/// the organiser vouches that the consent given elsewhere covers it. The
-/// source (`--source`) says where the consent really came from.
+/// row must name a text we keep), while the configured version is the one the
+/// person is on the list under from now on. With `confirmed`, the organiser
+/// vouches that the consent given elsewhere covers it; with `reconfirm`, the
+/// row is the basis for writing to the person once, and their own
+/// confirmation is what makes them a member. The source (`--source`) says
+/// where the consent really came from.
 fn evidence(plan: &ImportPlan) -> ConsentEvidence {
     ConsentEvidence {
         ip: None,
