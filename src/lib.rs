@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 pub mod export;
+pub mod import;
 pub mod metrics;
 pub mod pages;
 pub mod passwords;

@@ -1,6 +1,7 @@
 //! The command line: `rollcall` alone is `rollcall serve`.
 
 mod export;
+mod import;
 mod organisers;
 mod people;
 
@@ -48,6 +49,8 @@ pub enum Command {
     Audit { email: String },
     /// Export registrations as CSV (the same bytes as /admin/export.csv).
     Export(export::ExportArgs),
+    /// Import a CSV exported from a hosted list or form service.
+    Import(import::ImportArgs),
     /// Manage organiser accounts and API tokens.
     Organiser {
         #[command(subcommand)]
@@ -112,6 +115,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Erase { email } => people::erase(&Context::open(settings).await?, &email).await,
         Command::Audit { email } => people::audit(&Context::open(settings).await?, &email).await,
         Command::Export(args) => export::run(&Context::open(settings).await?, args).await,
+        Command::Import(args) => import::run(&Context::open(settings).await?, args).await,
         Command::Organiser { command } => {
             organisers::run(&Context::open(settings).await?, command).await
         }

@@ -9,6 +9,7 @@ pub mod consents;
 pub mod dashboard;
 pub mod erasure;
 pub mod export;
+pub mod imports;
 pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;

@@ -196,6 +196,32 @@ pub fn confirm(
     Ok(changed == 1)
 }
 
+/// Confirms a pending registration on consent obtained elsewhere (an
+/// import): `confirmed_at` is when that consent was given, not now, and the
+/// source becomes the import's. False if it was not pending.
+pub fn confirm_imported(
+    conn: &mut DbConnection,
+    id: &str,
+    confirmed_at: NaiveDateTime,
+    source: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let changed = diesel::update(
+        dsl::registrations
+            .find(id)
+            .filter(dsl::status.eq(Status::Pending.as_str())),
+    )
+    .set((
+        dsl::status.eq(Status::Confirmed.as_str()),
+        dsl::confirmed_at.eq(confirmed_at),
+        dsl::confirmed_via.eq("import"),
+        dsl::source.eq(source),
+        dsl::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// Marks a confirmed registration unsubscribed; false if it was not confirmed.
 pub fn unsubscribe(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
     let changed = diesel::update(

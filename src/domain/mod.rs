@@ -47,6 +47,7 @@ pub use organisation::Organisation;
 pub use signup::{RawSignup, SignupDetails};
 pub use status::Status;
 pub use text::TextError;
+pub(crate) use text::quote_safely;
 pub use timezone::{TimeZoneError, TimeZoneName};
 
 /// Trims `raw` and returns it, or `None` if it is missing or blank.

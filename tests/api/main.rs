@@ -17,6 +17,8 @@ mod emails;
 mod export;
 mod export_memory;
 mod group_commit;
+mod import;
+mod import_states;
 mod leases;
 mod ops;
 mod opt_in_extras;
