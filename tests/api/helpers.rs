@@ -45,6 +45,13 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// Writes a SKIPPED line straight to stderr: the test harness captures `println!`
+/// of passing tests, and a skip must be visible in every `cargo test` run.
+fn report_skip(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Whether the PostgreSQL variant can run; prints SKIPPED, or fails when required.
 pub fn postgres_available(test: &str) -> bool {
     if std::env::var("ROLLCALL_TEST_DATABASE_URL").is_ok() {
@@ -54,7 +61,9 @@ pub fn postgres_available(test: &str) -> bool {
         !required("postgres"),
         "{test}: ROLLCALL_TEST_REQUIRE has postgres but ROLLCALL_TEST_DATABASE_URL is not set"
     );
-    println!("SKIPPED {test} [postgres]: ROLLCALL_TEST_DATABASE_URL is not set");
+    report_skip(&format!(
+        "SKIPPED {test} [postgres]: ROLLCALL_TEST_DATABASE_URL is not set"
+    ));
     false
 }
 
@@ -80,7 +89,7 @@ pub fn browser_available(test: &str) -> bool {
         !required("browser"),
         "{test}: ROLLCALL_TEST_REQUIRE has browser but {reason}"
     );
-    println!("SKIPPED {test} [browser]: {reason}");
+    report_skip(&format!("SKIPPED {test} [browser]: {reason}"));
     false
 }
 
