@@ -5,7 +5,7 @@ use crate::clock::SharedClock;
 use crate::configuration::Settings;
 use crate::db::consents::{self, ConsentTextCheck};
 use crate::db::signups::SignupRules;
-use crate::db::writer::{BatchObserver, Writer};
+use crate::db::writer::{BatchObserver, Writer, WriterConnections};
 use crate::db::{self, Pool};
 use crate::email::render::Renderer;
 use crate::email::transport::Mailer;
@@ -214,10 +214,10 @@ async fn start_writer(
     metrics: &Arc<Metrics>,
 ) -> anyhow::Result<Writer> {
     let url = settings.database.url.clone();
-    let conn = tokio::task::spawn_blocking(move || db::connect(&url)).await??;
+    let connections = tokio::task::spawn_blocking(move || WriterConnections::open(&url)).await??;
     let rules = signup_rules(settings, keys);
     Ok(Writer::start(
-        conn,
+        connections,
         rules,
         clock.clone(),
         WRITE_QUEUE_CAPACITY,
