@@ -71,7 +71,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Registration>, D
     Ok(dsl::registrations
         .find(id)
         .select(Registration::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -82,7 +82,7 @@ pub fn find_by_email_key(
     Ok(dsl::registrations
         .filter(dsl::email_key.eq(email_key))
         .select(Registration::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
