@@ -86,7 +86,9 @@ pub fn find_by_email_key(
         .optional()?)
 }
 
-/// Inserts a new pending registration and returns its id.
+/// Inserts a new pending registration and returns its id. Its first email
+/// slot is claimed by the insert itself (`last_email_at = now`): the caller
+/// queues that email in the same transaction.
 pub fn insert_pending(
     conn: &mut DbConnection,
     details: &SignupDetails,
@@ -111,6 +113,7 @@ pub fn insert_pending(
             dsl::created_at.eq(now),
             dsl::updated_at.eq(now),
             dsl::last_signup_at.eq(now),
+            dsl::last_email_at.eq(now),
             dsl::code_failures.eq(0),
         ))
         .execute(conn)?;
