@@ -5,7 +5,7 @@ use crate::clock::SharedClock;
 use crate::configuration::Settings;
 use crate::db::consents::{self, ConsentTextCheck};
 use crate::db::signups::SignupRules;
-use crate::db::writer::{BatchObserver, Writer};
+use crate::db::writer::{BatchObserver, Writer, WriterConnections};
 use crate::db::{self, Pool};
 use crate::email::render::Renderer;
 use crate::email::transport::Mailer;
@@ -214,12 +214,15 @@ async fn start_writer(
     metrics: &Arc<Metrics>,
 ) -> anyhow::Result<Writer> {
     let url = settings.database.url.clone();
+    let connections = tokio::task::spawn_blocking(move || WriterConnections::open(&url)).await??;
     let rules = signup_rules(settings, keys);
-    let (clock, observer) = (clock.clone(), Box::new(MetricsObserver(metrics.clone())));
-    Ok(tokio::task::spawn_blocking(move || {
-        Writer::start(url, rules, clock, WRITE_QUEUE_CAPACITY, observer)
-    })
-    .await??)
+    Ok(Writer::start(
+        connections,
+        rules,
+        clock.clone(),
+        WRITE_QUEUE_CAPACITY,
+        Box::new(MetricsObserver(metrics.clone())),
+    )?)
 }
 
 /// The signup rules from settings.

@@ -2,6 +2,11 @@
 //! outside it names a diesel table. The backend is chosen from the URL scheme by
 //! our own code; SQLite connections get their pragmas on acquire, and every write
 //! transaction on SQLite is `BEGIN IMMEDIATE`.
+//!
+//! Lookups by a unique key use `get_result`, not `first`: `first` binds
+//! `LIMIT ?`, and SQLite (3.53, bundled) re-prepares a statement whose LIMIT is
+//! a bound parameter every time it is bound, which defeats diesel's statement
+//! cache (it was a quarter of a signup's time in the writer).
 
 pub mod codes;
 mod connection;

@@ -48,7 +48,7 @@ pub fn find_by_email_key(
     Ok(organisers::table
         .filter(organisers::email_key.eq(email_key))
         .select(Organiser::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -129,7 +129,7 @@ pub fn by_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<Orga
         .filter(organiser_tokens::token_hash.eq(token_hash))
         .filter(organiser_tokens::revoked_at.is_null())
         .select(Organiser::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -163,7 +163,7 @@ pub fn by_session(
         .filter(sessions::id_hash.eq(id_hash))
         .filter(sessions::expires_at.gt(now))
         .select(Organiser::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -71,7 +71,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Registration>, D
     Ok(dsl::registrations
         .find(id)
         .select(Registration::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -82,11 +82,13 @@ pub fn find_by_email_key(
     Ok(dsl::registrations
         .filter(dsl::email_key.eq(email_key))
         .select(Registration::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
-/// Inserts a new pending registration and returns its id.
+/// Inserts a new pending registration and returns its id. Its first email
+/// slot is claimed by the insert itself (`last_email_at = now`): the caller
+/// queues that email in the same transaction.
 pub fn insert_pending(
     conn: &mut DbConnection,
     details: &SignupDetails,
@@ -111,6 +113,7 @@ pub fn insert_pending(
             dsl::created_at.eq(now),
             dsl::updated_at.eq(now),
             dsl::last_signup_at.eq(now),
+            dsl::last_email_at.eq(now),
             dsl::code_failures.eq(0),
         ))
         .execute(conn)?;

@@ -50,7 +50,9 @@ pub fn record(
     let email_key = signup.details.email.key();
     suppressions::remove(conn, &rules.keys.suppression_hash(email_key))?;
     let existing = registrations::find_by_email_key(conn, email_key)?;
-    let registration_id = match existing {
+    // A new registration's insert claims its first email slot; a known one
+    // must win the cooldown's guarded UPDATE.
+    let (registration_id, slot_claimed) = match existing {
         Some(row) if row.status() == Status::Confirmed => {
             let email_queued =
                 queue_if_cooled(conn, rules, &row.id, MessageKind::AlreadyMember, now)?;
@@ -59,9 +61,13 @@ pub fn record(
         Some(row) => {
             let source = signup.evidence.source.as_str();
             registrations::refresh_pending(conn, &row.id, &signup.details, source, now)?;
-            row.id
+            (row.id, false)
         }
-        None => registrations::insert_pending(conn, &signup.details, &signup.evidence.source, now)?,
+        None => {
+            let source = signup.evidence.source.as_str();
+            let id = registrations::insert_pending(conn, &signup.details, source, now)?;
+            (id, true)
+        }
     };
     consents::insert(conn, &registration_id, &signup.evidence, now)?;
     ledger::append(
@@ -75,13 +81,13 @@ pub fn record(
             source: Some(&signup.evidence.source),
         },
     )?;
-    let email_queued = queue_if_cooled(
-        conn,
-        rules,
-        &registration_id,
-        MessageKind::Confirmation,
-        now,
-    )?;
+    let kind = MessageKind::Confirmation;
+    let email_queued = if slot_claimed {
+        queue(conn, rules, &registration_id, kind, now)?;
+        true
+    } else {
+        queue_if_cooled(conn, rules, &registration_id, kind, now)?
+    };
     Ok(SignupOutcome::Pending {
         registration_id,
         email_queued,
@@ -99,6 +105,18 @@ pub fn queue_if_cooled(
     if !registrations::claim_email_slot(conn, registration_id, now, rules.resend_cooldown)? {
         return Ok(false);
     }
+    queue(conn, rules, registration_id, kind, now)?;
+    Ok(true)
+}
+
+/// Queues a signup-caused message whose email slot is already claimed.
+fn queue(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    registration_id: &str,
+    kind: MessageKind,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     let token_id = match kind {
         MessageKind::Confirmation => Some(tokens::create(
             conn,
@@ -129,5 +147,5 @@ pub fn queue_if_cooled(
         &rules.mail_domain,
         now,
     )?;
-    Ok(true)
+    Ok(())
 }

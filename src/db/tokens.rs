@@ -60,7 +60,7 @@ pub fn find(
         .filter(dsl::token_hash.eq(token_hash(token)))
         .filter(dsl::purpose.eq(purpose.as_str()))
         .select(TokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
