@@ -146,9 +146,9 @@ fn insert(
     let given_at = record_consent(conn, plan, &id, record, now)?;
     match plan.mode {
         ImportMode::Reconfirm => {
-            // A new row has never been emailed, so its cooldown is always open.
+            // The insert claimed the new row's first email slot.
             let rules = &plan.rules;
-            signups::queue_if_cooled(conn, rules, &id, MessageKind::Confirmation, now)?;
+            signups::queue_claimed(conn, rules, &id, MessageKind::Confirmation, now)?;
         }
         ImportMode::Confirmed => {
             registrations::confirm_imported(conn, &id, given_at, &plan.source, now)?;

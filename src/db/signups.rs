@@ -83,7 +83,7 @@ pub fn record(
     )?;
     let kind = MessageKind::Confirmation;
     let email_queued = if slot_claimed {
-        queue(conn, rules, &registration_id, kind, now)?;
+        queue_claimed(conn, rules, &registration_id, kind, now)?;
         true
     } else {
         queue_if_cooled(conn, rules, &registration_id, kind, now)?
@@ -105,12 +105,12 @@ pub fn queue_if_cooled(
     if !registrations::claim_email_slot(conn, registration_id, now, rules.resend_cooldown)? {
         return Ok(false);
     }
-    queue(conn, rules, registration_id, kind, now)?;
+    queue_claimed(conn, rules, registration_id, kind, now)?;
     Ok(true)
 }
 
 /// Queues a signup-caused message whose email slot is already claimed.
-fn queue(
+pub fn queue_claimed(
     conn: &mut DbConnection,
     rules: &SignupRules,
     registration_id: &str,
