@@ -95,8 +95,9 @@ fn write_all(
         drop(conn);
         let last_page = (page.len() as i64) < PAGE_ROWS;
         after = page.last().map(|(r, _)| r.id.clone());
+        let mut time = String::with_capacity(20);
         for row in &page {
-            writer.write_record(record_cells(row, &job.interests))?;
+            write_row(&mut writer, row, &job.interests, &mut time)?;
         }
         *rows += page.len() as u64;
         let mut buffer = writer
@@ -139,39 +140,78 @@ fn record(job: &ExportJob, started: NaiveDateTime, rows: u64, outcome: &str) {
 }
 
 /// One CSV record, every cell neutralised against spreadsheet formulas.
-fn record_cells(row: &ExportRow, interests: &[String]) -> [String; 15] {
+/// Cells are written straight from the row; `time` is a reused buffer, so a
+/// row costs no allocation beyond its interests cell.
+fn write_row(
+    writer: &mut csv::Writer<Vec<u8>>,
+    row: &ExportRow,
+    interests: &[String],
+    time: &mut String,
+) -> csv::Result<()> {
     let (r, consent) = row;
-    let time = |t: Option<NaiveDateTime>| t.map(format_time).unwrap_or_default();
-    let text = |t: &Option<String>| t.clone().unwrap_or_default();
-    [
-        r.id.clone(),
-        r.email.clone(),
-        r.name.clone(),
-        text(&r.organisation),
-        text(&r.org_type),
-        text(&r.country),
-        text(&r.timezone),
-        interests_in_config_order(&r.interests, interests),
-        r.status.clone(),
-        format_time(r.created_at),
-        time(r.confirmed_at),
-        time(r.unsubscribed_at),
+    for text in [
+        r.id.as_str(),
+        &r.email,
+        &r.name,
+        optional(&r.organisation),
+        optional(&r.org_type),
+        optional(&r.country),
+        optional(&r.timezone),
+        &interests_in_config_order(&r.interests, interests),
+        &r.status,
+    ] {
+        writer.write_field(neutralise(text).as_bytes())?;
+    }
+    for at in [Some(r.created_at), r.confirmed_at, r.unsubscribed_at] {
+        time.clear();
+        if let Some(at) = at {
+            push_time(time, at);
+        }
+        writer.write_field(neutralise(time).as_bytes())?;
+    }
+    for text in [
+        consent.as_ref().map_or("", |c| c.text_version.as_str()),
         consent
             .as_ref()
-            .map(|c| c.text_version.clone())
+            .and_then(|c| c.ip.as_deref())
             .unwrap_or_default(),
-        consent
-            .as_ref()
-            .and_then(|c| c.ip.clone())
-            .unwrap_or_default(),
-        r.source.clone(),
-    ]
-    .map(|cell| neutralise(&cell).into_owned())
+        &r.source,
+    ] {
+        writer.write_field(neutralise(text).as_bytes())?;
+    }
+    writer.write_record(None::<&[u8]>)
+}
+
+fn optional(text: &Option<String>) -> &str {
+    text.as_deref().unwrap_or_default()
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_time(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let mut out = String::with_capacity(20);
+    push_time(&mut out, t);
+    out
+}
+
+/// Appends `YYYY-MM-DDTHH:MM:SSZ` without parsing a format string each time.
+fn push_time(out: &mut String, t: NaiveDateTime) {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    // Writing into a String cannot fail.
+    let _ = if (0..=9999).contains(&t.year()) {
+        write!(
+            out,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    } else {
+        write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"))
+    };
 }
 
 /// Stored interests re-ordered as the configuration lists them; any that the
@@ -228,6 +268,22 @@ mod tests {
         }
         assert_eq!(neutralise("Māori"), "Māori");
         assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn times_are_formatted_like_strftime() {
+        let at = |y, mo, d, h, mi, s| {
+            chrono::NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|date| date.and_hms_opt(h, mi, s))
+                .unwrap()
+        };
+        for t in [
+            at(2026, 11, 26, 9, 5, 7),
+            at(1, 1, 1, 0, 0, 0),
+            at(12345, 12, 31, 23, 59, 59),
+        ] {
+            assert_eq!(format_time(t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
     }
 
     #[test]

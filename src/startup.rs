@@ -221,7 +221,7 @@ async fn start_writer(
         rules,
         clock.clone(),
         WRITE_QUEUE_CAPACITY,
-        Box::new(MetricsObserver(metrics.clone())),
+        Arc::new(MetricsObserver(metrics.clone())),
     )?)
 }
 

@@ -47,29 +47,6 @@ pub fn insert(
     Ok(())
 }
 
-/// The most recent consent of each given registration.
-pub fn latest_for(
-    conn: &mut DbConnection,
-    registration_ids: &[String],
-) -> Result<Vec<Consent>, DbError> {
-    let rows: Vec<Consent> = consents::table
-        .filter(consents::registration_id.eq_any(registration_ids))
-        .order((
-            consents::registration_id,
-            consents::given_at.desc(),
-            consents::id.desc(),
-        ))
-        .select(Consent::as_select())
-        .load(conn)?;
-    let mut latest: Vec<Consent> = Vec::with_capacity(registration_ids.len());
-    for row in rows {
-        if latest.last().map(|c| &c.registration_id) != Some(&row.registration_id) {
-            latest.push(row);
-        }
-    }
-    Ok(latest)
-}
-
 pub fn for_registration(
     conn: &mut DbConnection,
     registration_id: &str,

@@ -1,8 +1,6 @@
 //! Reads for the CSV export, in keyset pages, and the record of each export.
 
-use super::consents::{self, Consent};
-use super::registrations::Registration;
-use super::schema::{exports, registrations};
+use super::schema::{consents, exports, registrations};
 use super::{DbConnection, DbError};
 use crate::domain::Status;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -28,8 +26,38 @@ impl ExportFilter {
     }
 }
 
+/// The registration columns an export writes, and only those: reading and
+/// parsing the whole row (six timestamps, the confirmation evidence) was most
+/// of the export's time.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = registrations)]
+pub struct ExportRegistration {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub organisation: Option<String>,
+    pub org_type: Option<String>,
+    pub country: Option<String>,
+    pub timezone: Option<String>,
+    pub interests: String,
+    pub status: String,
+    pub source: String,
+    pub created_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub unsubscribed_at: Option<NaiveDateTime>,
+}
+
+/// The consent columns an export writes.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consents)]
+pub struct ExportConsent {
+    pub registration_id: String,
+    pub text_version: String,
+    pub ip: Option<String>,
+}
+
 /// One registration with its latest consent.
-pub type ExportRow = (Registration, Option<Consent>);
+pub type ExportRow = (ExportRegistration, Option<ExportConsent>);
 
 /// The next page after `after` (by id, which is time-ordered).
 pub fn page(
@@ -41,7 +69,7 @@ pub fn page(
     let mut query = registrations::table
         .order(registrations::id.asc())
         .limit(limit)
-        .select(Registration::as_select())
+        .select(ExportRegistration::as_select())
         .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(registrations::status.eq(status.as_str()));
@@ -53,9 +81,9 @@ pub fn page(
     if let Some(after) = after {
         query = query.filter(registrations::id.gt(after.to_owned()));
     }
-    let rows: Vec<Registration> = query.load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut latest = consents::latest_for(conn, &ids)?.into_iter().peekable();
+    let rows: Vec<ExportRegistration> = query.load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut latest = latest_consents(conn, &ids)?.into_iter().peekable();
     // Both lists are ordered by registration id, so one pass pairs them.
     Ok(rows
         .into_iter()
@@ -67,6 +95,26 @@ pub fn page(
             (r, consent)
         })
         .collect())
+}
+
+/// The most recent consent of each given registration, ordered by registration.
+fn latest_consents(conn: &mut DbConnection, ids: &[&str]) -> Result<Vec<ExportConsent>, DbError> {
+    let rows: Vec<ExportConsent> = consents::table
+        .filter(consents::registration_id.eq_any(ids))
+        .order((
+            consents::registration_id,
+            consents::given_at.desc(),
+            consents::id.desc(),
+        ))
+        .select(ExportConsent::as_select())
+        .load(conn)?;
+    let mut latest: Vec<ExportConsent> = Vec::with_capacity(ids.len());
+    for row in rows {
+        if latest.last().map(|c| &c.registration_id) != Some(&row.registration_id) {
+            latest.push(row);
+        }
+    }
+    Ok(latest)
 }
 
 /// An export as recorded.

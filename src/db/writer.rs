@@ -1,7 +1,14 @@
-//! The database writer: one thread owns the write connection and takes signups
+//! The database writer: a thread that owns a write connection takes signups
 //! from a bounded queue (full → the caller answers 503). It drains whatever is
 //! waiting into one transaction, a savepoint per signup so one failure does not
 //! spoil the batch, and answers each after COMMIT.
+//!
+//! SQLite has one writer at a time, so it gets one such thread. PostgreSQL
+//! takes concurrent writers and a signup there costs one network round trip
+//! per statement, so a few threads, each on its own connection, take batches
+//! from the same queue and their round trips overlap. Uniqueness and the
+//! email cooldown stay decided inside each transaction, exactly as with
+//! several server instances on one database.
 //!
 //! On SQLite the writer does not checkpoint the WAL itself: a checkpoint
 //! copies every page written since the last one into the database file and
@@ -17,33 +24,44 @@ use crate::configuration::DatabaseUrl;
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-/// The most signups one transaction takes.
-const MAX_BATCH: usize = 256;
+/// The most signups one transaction takes on SQLite, where every commit is
+/// an fsync by the only writer.
+const SQLITE_MAX_BATCH: usize = 256;
+/// The same on PostgreSQL, where a commit costs little beside a signup's round
+/// trips: small batches spread the queue over the writers, for latency.
+const POSTGRES_MAX_BATCH: usize = 16;
 /// How long the checkpointer lets commits gather before one checkpoint.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+/// Writer threads (and connections) on PostgreSQL.
+const POSTGRES_WRITERS: usize = 4;
 
-/// The writer's connection and, on SQLite, the checkpointer's.
+/// The writers' connections and, on SQLite, the checkpointer's.
 pub struct WriterConnections {
     url: DatabaseUrl,
-    write: DbConnection,
+    write: Vec<DbConnection>,
     checkpoint: Option<DbConnection>,
+    max_batch: usize,
 }
 
 impl WriterConnections {
     /// Opens the connections (blocking).
     pub fn open(url: &DatabaseUrl) -> Result<WriterConnections, DbError> {
-        let write = connect(url)?;
-        let checkpoint = match url {
-            DatabaseUrl::Sqlite(_) => Some(connect(url)?),
-            DatabaseUrl::Postgres(_) => None,
+        let (writers, checkpoint, max_batch) = match url {
+            DatabaseUrl::Sqlite(_) => (1, Some(connect(url)?), SQLITE_MAX_BATCH),
+            DatabaseUrl::Postgres(_) => (POSTGRES_WRITERS, None, POSTGRES_MAX_BATCH),
         };
+        let write = (0..writers)
+            .map(|_| connect(url))
+            .collect::<Result<_, _>>()?;
         Ok(WriterConnections {
             url: url.clone(),
             write,
             checkpoint,
+            max_batch,
         })
     }
 }
@@ -55,31 +73,32 @@ struct Job {
     reply: Reply,
 }
 
-/// A cloneable handle to the writer thread.
+/// A cloneable handle to the writer threads.
 #[derive(Clone)]
 pub struct Writer {
     queue: SyncSender<Job>,
 }
 
 /// Batch statistics reported to the metrics registry.
-pub trait BatchObserver: Send + 'static {
+pub trait BatchObserver: Send + Sync + 'static {
     fn batch_committed(&self, size: usize);
 }
 
 impl Writer {
-    /// Starts the writer thread on its own connection with a queue of
+    /// Starts a writer thread on each write connection, sharing a queue of
     /// `capacity` (and, on SQLite, the checkpointer thread).
     pub fn start(
         connections: WriterConnections,
         rules: SignupRules,
         clock: SharedClock,
         capacity: usize,
-        observer: Box<dyn BatchObserver>,
+        observer: Arc<dyn BatchObserver>,
     ) -> Result<Writer, DbError> {
         let WriterConnections {
             url,
-            write: mut conn,
+            write: mut conns,
             checkpoint,
+            max_batch,
         } = connections;
         let commits = match checkpoint {
             Some(checkpoint_conn) => {
@@ -88,19 +107,30 @@ impl Writer {
                     .name("rollcall-db-checkpoint".into())
                     .spawn(move || checkpoint_loop(checkpoint_conn, committed))
                     .map_err(|e| DbError::Connect(format!("cannot start the checkpointer: {e}")))?;
-                conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+                for conn in &mut conns {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+                }
                 Some(commits)
             }
             None => None,
         };
         let (queue, jobs) = mpsc::sync_channel(capacity);
-        std::thread::Builder::new()
-            .name("rollcall-db-writer".into())
-            .spawn(move || {
-                let conn = WriterConnection { url, conn };
-                run(conn, rules, clock, jobs, observer, commits)
-            })
-            .map_err(|e| DbError::Connect(format!("cannot start the writer: {e}")))?;
+        let jobs = Arc::new(Mutex::new(jobs));
+        for conn in conns {
+            let (rules, clock, jobs) = (rules.clone(), clock.clone(), jobs.clone());
+            let (observer, commits) = (observer.clone(), commits.clone());
+            let conn = WriterConnection {
+                url: url.clone(),
+                conn,
+            };
+            std::thread::Builder::new()
+                .name("rollcall-db-writer".into())
+                .spawn(move || {
+                    let batches = std::iter::from_fn(|| next_batch(&jobs, max_batch));
+                    run(conn, rules, clock, batches, observer, commits)
+                })
+                .map_err(|e| DbError::Connect(format!("cannot start the writer: {e}")))?;
+        }
         Ok(Writer { queue })
     }
 
@@ -147,18 +177,11 @@ fn run(
     mut conn: WriterConnection,
     rules: SignupRules,
     clock: SharedClock,
-    jobs: Receiver<Job>,
-    observer: Box<dyn BatchObserver>,
+    batches: impl Iterator<Item = Vec<Job>>,
+    observer: Arc<dyn BatchObserver>,
     commits: Option<SyncSender<()>>,
 ) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+    for batch in batches {
         if !commit_and_answer(&mut conn, &rules, &clock, batch, observer.as_ref()) {
             continue;
         }
@@ -167,6 +190,22 @@ fn run(
             let _ = commits.try_send(());
         }
     }
+}
+
+/// Waits for a signup, then takes whatever else is waiting (up to
+/// `max_batch`); `None` once every handle is gone. The lock is held only
+/// while taking, so the other writers take the next batch meanwhile.
+fn next_batch(jobs: &Mutex<Receiver<Job>>, max_batch: usize) -> Option<Vec<Job>> {
+    // The guarded receiver stays usable if a writer panicked holding it.
+    let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut batch = vec![jobs.recv().ok()?];
+    while batch.len() < max_batch {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
 }
 
 /// Runs a passive checkpoint after commits, one per pause however many came;
