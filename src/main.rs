@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    rollcall::telemetry::init(&settings.log);
+    rollcall::ops::telemetry::init(&settings.log);
     match cli::run(cli, settings).await {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(error) => {

@@ -3,6 +3,7 @@
 
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
+use crate::crypto::Keys;
 use crate::db::consents::{self, ConsentTextCheck};
 use crate::db::signups::SignupRules;
 use crate::db::writer::{BatchObserver, Writer, WriterConnections};
@@ -10,13 +11,13 @@ use crate::db::{self, Pool};
 use crate::email::render::Renderer;
 use crate::email::transport::Mailer;
 use crate::email::worker::{Worker, WorkerConfig};
-use crate::metrics::Metrics;
-use crate::pages::GroupView;
-use crate::state::AppState;
-use crate::tokens::Keys;
+use crate::ops::metrics::Metrics;
+use crate::routes;
 use crate::web::limiter::IpLimiter;
+use crate::web::pages::GroupView;
+use crate::web::request_log;
+use crate::web::state::AppState;
 use crate::web::throttle::LoginThrottle;
-use crate::{routes, telemetry_middleware};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -95,8 +96,10 @@ impl Application {
         } else {
             None
         };
-        let housekeeping =
-            tokio::spawn(crate::retention::run(self.state.clone(), stop.subscribe()));
+        let housekeeping = tokio::spawn(crate::ops::retention::run(
+            self.state.clone(),
+            stop.subscribe(),
+        ));
         let served = self.server.await;
         let _ = stop.send(true);
         let _ = housekeeping.await;
@@ -165,7 +168,7 @@ fn http_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Re
     let max_body = state.settings.server.max_body_bytes;
     Ok(HttpServer::new(move || {
         App::new()
-            .wrap_fn(telemetry_middleware::observe)
+            .wrap_fn(request_log::observe)
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .configure(routes::configure)

@@ -12,10 +12,10 @@ use futures_util::StreamExt;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rollcall::configuration::Settings;
+use rollcall::crypto::Keys;
 use rollcall::db::outbox::OutboxRow;
 use rollcall::db::registrations::Registration;
 use rollcall::email::render::Renderer;
-use rollcall::tokens::Keys;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -74,7 +74,7 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
         .collect();
     let renderer = Renderer {
         keys: Keys::new(TEST_SECRET.as_bytes()),
-        group: rollcall::pages::GroupView::from(&settings.group),
+        group: rollcall::web::pages::GroupView::from(&settings.group),
         base_url: "http://127.0.0.1:8080".to_owned(),
         from: settings.email.from.parse().expect("email.from"),
         reply_to: settings.email.reply_to.parse().expect("email.reply_to"),

@@ -23,12 +23,12 @@ pub struct ExportFigures {
 pub fn seed(conn: &mut DbConnection, rows: i64) {
     db::migrations::run_pending(conn).expect("migrations");
     helpers::seed_registrations(conn, rows);
-    let hash = rollcall::passwords::hash("a long organiser password").expect("hash");
+    let hash = rollcall::organisers::passwords::hash("a long organiser password").expect("hash");
     let now = chrono::Utc::now().naive_utc();
     let id = db::organisers::insert(conn, "bench@example.org", "bench@example.org", &hash, now)
         .expect("insert organiser")
         .expect("a new organiser");
-    db::organisers::add_token(conn, &id, &rollcall::tokens::token_hash(TOKEN), now)
+    db::organisers::add_token(conn, &id, &rollcall::crypto::token_hash(TOKEN), now)
         .expect("organiser token");
 }
 

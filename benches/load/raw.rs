@@ -6,11 +6,11 @@
 
 use crate::helpers::{TEST_SECRET, TestDatabase};
 use rollcall::configuration::Settings;
+use rollcall::crypto::Keys;
 use rollcall::db::consents::{self, ConsentEvidence};
 use rollcall::db::signups::{self, NewSignup, SignupRules};
 use rollcall::db::{self, DbConnection, DbError};
 use rollcall::domain::{RawSignup, SignupDetails};
-use rollcall::tokens::Keys;
 use std::time::{Duration, Instant};
 
 /// Signups recorded per second by one connection.

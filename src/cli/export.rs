@@ -3,7 +3,7 @@
 //! failed export never leaves half a file).
 
 use super::Context;
-use crate::export::{self, CHANNEL_CHUNKS, ExportJob};
+use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, ExportJob};
 use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ pub struct ExportArgs {
 }
 
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<i32> {
-    let filter = match export::parse_filter(args.status.as_deref(), args.since.as_deref()) {
+    let filter = match csv_export::parse_filter(args.status.as_deref(), args.since.as_deref()) {
         Ok(filter) => filter,
         Err(message) => {
             eprintln!("{message}");
@@ -42,7 +42,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<i32> {
         actor: ctx.actor(),
     };
     let (chunks, mut received) = mpsc::channel(CHANNEL_CHUNKS);
-    let reader = tokio::task::spawn_blocking(move || export::run(job, chunks));
+    let reader = tokio::task::spawn_blocking(move || csv_export::run(job, chunks));
     let (mut sink, partial) = open_sink(args.output.as_deref())?;
     let progress = std::io::stderr().is_terminal();
     let mut bytes = 0usize;

@@ -8,7 +8,7 @@ mod people;
 use crate::clock::{SharedClock, SystemClock};
 use crate::configuration::Settings;
 use crate::startup::{self, Application};
-use crate::state::AppState;
+use crate::web::state::AppState;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
@@ -62,14 +62,14 @@ pub enum Command {
 pub struct Context {
     pub settings: Arc<Settings>,
     pub pool: crate::db::Pool,
-    pub keys: crate::tokens::Keys,
+    pub keys: crate::crypto::Keys,
     pub clock: SharedClock,
 }
 
 impl Context {
     pub async fn open(settings: Settings) -> anyhow::Result<Context> {
         let clock: SharedClock = Arc::new(SystemClock);
-        let keys = crate::tokens::Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
+        let keys = crate::crypto::Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
         let pool = startup::prepare_database(&settings, &clock).await?;
         Ok(Context {
             settings: Arc::new(settings),

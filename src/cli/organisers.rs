@@ -1,10 +1,10 @@
 //! `rollcall organiser …`: accounts for the people who run the list.
 
 use super::Context;
+use crate::crypto::{random_token, token_hash};
 use crate::db::{self, organisers};
 use crate::domain::EmailAddress;
-use crate::passwords;
-use crate::tokens::{random_token, token_hash};
+use crate::organisers::passwords;
 use clap::Subcommand;
 use std::io::BufRead;
 

@@ -5,8 +5,8 @@
 use super::ledger::{self, Event, NewEvent};
 use super::schema::registrations::dsl;
 use super::{DbConnection, DbError, registrations, suppressions, write_transaction};
+use crate::crypto::Keys;
 use crate::domain::Status;
-use crate::tokens::Keys;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

@@ -7,8 +7,8 @@ use super::registrations::{self, ConfirmEvidence, Registration};
 use super::signups::SignupRules;
 use super::tokens::{self, TokenRow};
 use super::{DbConnection, DbError, write_transaction};
+use crate::crypto::TokenPurpose;
 use crate::domain::Status;
-use crate::tokens::TokenPurpose;
 use chrono::NaiveDateTime;
 
 /// What a confirmation link is worth right now.

@@ -8,12 +8,12 @@
 //! a bound parameter every time it is bound, which defeats diesel's statement
 //! cache (it was a quarter of a signup's time in the writer).
 
+pub mod aggregates;
 pub mod codes;
 mod connection;
 pub mod consents;
-pub mod dashboard;
 pub mod erasure;
-pub mod export;
+pub mod export_rows;
 pub mod imports;
 pub mod ledger;
 pub mod lifecycle;

@@ -6,8 +6,8 @@ use super::consents::{self, ConsentEvidence};
 use super::ledger::{self, Event, NewEvent};
 use super::outbox::{self, MessageKind, NewMessage};
 use super::{DbConnection, DbError, registrations, suppressions, tokens};
+use crate::crypto::{Keys, TokenPurpose};
 use crate::domain::{SignupDetails, Status};
-use crate::tokens::{Keys, TokenPurpose};
 use chrono::{Duration, NaiveDateTime};
 
 /// One signup to record.

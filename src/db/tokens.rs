@@ -3,7 +3,7 @@
 
 use super::schema::tokens::{self, dsl};
 use super::{DbConnection, DbError};
-use crate::tokens::{Keys, TokenPurpose, token_hash};
+use crate::crypto::{Keys, TokenPurpose, token_hash};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 

@@ -1,11 +1,11 @@
 //! Rendering outbox rows into messages. Tokens and codes are re-derived here
 //! from the row's token ids; they are never stored.
 
+use crate::crypto::{Keys, TokenPurpose};
 use crate::db::outbox::{MessageKind, OutboxRow};
 use crate::db::registrations::Registration;
 use crate::email::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
-use crate::pages::GroupView;
-use crate::tokens::{Keys, TokenPurpose};
+use crate::web::pages::GroupView;
 use askama::Template;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};

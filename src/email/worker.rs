@@ -11,7 +11,7 @@ use crate::db::outbox::{self, MessageKind, OutboxRow, Outcome};
 use crate::db::registrations::Registration;
 use crate::db::{self, DbError, Pool, registrations};
 use crate::domain::Status;
-use crate::metrics::Metrics;
+use crate::ops::metrics::Metrics;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! Liveness, readiness and metrics.
 
 use crate::db;
-use crate::state::AppState;
 use crate::web::client::client_ip;
+use crate::web::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use subtle::ConstantTimeEq;
@@ -55,7 +55,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
 /// time. If the database does not answer, the gauges keep their last values.
 async fn refresh_outbox_gauges(state: &AppState) {
     let now = state.clock.now_naive();
-    match db::blocking(&state.pool, move |c| db::dashboard::outbox_health(c, now)).await {
+    match db::blocking(&state.pool, move |c| db::aggregates::outbox_health(c, now)).await {
         Ok(health) => {
             let metrics = &state.metrics;
             metrics.outbox_queued.set(health.queued);

@@ -1,13 +1,13 @@
 //! Manage my registration: a 24-hour link with Unsubscribe and Erase-my-data.
 
 use super::confirm::TokenQuery;
+use crate::crypto::TokenPurpose;
 use crate::db::tokens::{self, TokenRow};
 use crate::db::{self, DbError, erasure, lifecycle};
-use crate::pages::{ManagePage, MessagePage};
-use crate::state::AppState;
-use crate::tokens::TokenPurpose;
 use crate::web::error::AppError;
+use crate::web::pages::{ManagePage, MessagePage};
 use crate::web::render;
+use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 

@@ -1,8 +1,8 @@
 //! The default privacy notice.
 
-use crate::pages::MessagePage;
-use crate::state::AppState;
+use crate::web::pages::MessagePage;
 use crate::web::render;
+use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 

@@ -4,12 +4,12 @@
 use crate::db::consents::ConsentEvidence;
 use crate::db::signups::{NewSignup, SignupOutcome};
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
-use crate::metrics::SignupResult;
-use crate::pages::{MessagePage, SignupPage};
-use crate::state::AppState;
+use crate::ops::metrics::SignupResult;
 use crate::web::body::{self, BodyError, SubmittedSignup};
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
+use crate::web::pages::{MessagePage, SignupPage};
+use crate::web::state::AppState;
 use crate::web::{cookies, csrf, render};
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;

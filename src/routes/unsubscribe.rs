@@ -3,10 +3,10 @@
 
 use super::confirm::TokenQuery;
 use crate::db::{self, lifecycle};
-use crate::pages::{MessagePage, UnsubscribePage};
-use crate::state::AppState;
 use crate::web::error::AppError;
+use crate::web::pages::{MessagePage, UnsubscribePage};
 use crate::web::render;
+use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 

@@ -2,13 +2,13 @@
 //! `rollcall_session`, its id stored hashed) or, for GETs, a bearer token.
 //! Without either the answer is 401: the login form for browsers, JSON for the rest.
 
+use crate::crypto::token_hash;
 use crate::db::organisers::{self, Organiser};
 use crate::db::{self};
-use crate::pages::LoginPage;
-use crate::state::AppState;
-use crate::tokens::token_hash;
 use crate::web::error::AppError;
+use crate::web::pages::LoginPage;
 use crate::web::render;
+use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse};

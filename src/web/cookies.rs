@@ -1,6 +1,6 @@
 //! Signed cookie values: `value.signature`, with the signature from the secret key.
 
-use crate::tokens::Keys;
+use crate::crypto::Keys;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 
 /// Signs `value` for the cookie `name`.

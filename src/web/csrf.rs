@@ -3,7 +3,7 @@
 //! token derived from it. Valid for the cookie's 24 h, and reusable.
 
 use super::cookies;
-use crate::tokens::{Keys, random_token};
+use crate::crypto::{Keys, random_token};
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 

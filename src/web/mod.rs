@@ -8,5 +8,8 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod limiter;
+pub mod pages;
 pub mod render;
+pub(crate) mod request_log;
+pub mod state;
 pub mod throttle;

@@ -37,7 +37,7 @@ pub fn token_page_headers(response: &mut HttpResponse) {
 /// carries a fresh `rollcall_csrf` cookie when the browser needs one.
 pub fn form_page<T: Template>(
     req: &actix_web::HttpRequest,
-    state: &crate::state::AppState,
+    state: &crate::web::state::AppState,
     status: StatusCode,
     page: impl FnOnce(String) -> T,
 ) -> HttpResponse {

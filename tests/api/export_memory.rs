@@ -17,7 +17,7 @@ const TOKEN: &str = "rc_memory-test-token";
 fn seed(conn: &mut DbConnection) {
     db::migrations::run_pending(conn).unwrap();
     seed_registrations(conn, ROWS);
-    let hash = rollcall::passwords::hash("a long organiser password").unwrap();
+    let hash = rollcall::organisers::passwords::hash("a long organiser password").unwrap();
     let now = chrono::Utc::now().naive_utc();
     let id = db::organisers::insert(
         conn,
@@ -28,7 +28,7 @@ fn seed(conn: &mut DbConnection) {
     )
     .unwrap()
     .unwrap();
-    db::organisers::add_token(conn, &id, &rollcall::tokens::token_hash(TOKEN), now).unwrap();
+    db::organisers::add_token(conn, &id, &rollcall::crypto::token_hash(TOKEN), now).unwrap();
 }
 
 struct Server(Child);

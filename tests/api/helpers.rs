@@ -12,7 +12,7 @@ use rollcall::db::outbox::OutboxRow;
 use rollcall::db::{self, DbConnection};
 use rollcall::email::worker::Worker;
 use rollcall::startup::{self, Application};
-use rollcall::state::AppState;
+use rollcall::web::state::AppState;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -272,7 +272,7 @@ impl TestApp {
     /// Creates an organiser directly in the database (the CLI is tested on its own).
     pub fn add_organiser(&self, email: &str, password: &str) {
         let address = rollcall::domain::EmailAddress::parse(email).expect("organiser address");
-        let hash = rollcall::passwords::hash(password).expect("hash");
+        let hash = rollcall::organisers::passwords::hash(password).expect("hash");
         let now = self.clock.now_naive();
         rollcall::db::organisers::insert(
             &mut self.db(),

@@ -1,13 +1,13 @@
 //! `GET /admin?meeting_minutes=60&date=YYYY-MM-DD`: the organisers' overview.
 
 use super::for_get;
-use crate::dashboard::{self, DashboardData};
 use crate::db;
-use crate::pages::{DashboardPage, show_optional_time};
-use crate::planner::Rules;
-use crate::state::AppState;
+use crate::organisers::dashboard::{self, DashboardData};
+use crate::organisers::planner::Rules;
 use crate::web::error::AppError;
+use crate::web::pages::{DashboardPage, show_optional_time};
 use crate::web::render;
+use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, NaiveDate};

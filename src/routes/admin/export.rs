@@ -3,9 +3,9 @@
 //! error after the headers truncates the body and is logged.
 
 use super::{actor, for_get};
-use crate::export::{self, CHANNEL_CHUNKS, ExportJob};
-use crate::state::AppState;
+use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, ExportJob};
 use crate::web::error::AppError;
+use crate::web::state::AppState;
 use actix_web::http::header::{CONTENT_DISPOSITION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ pub async fn download(
         Ok(organiser) => organiser,
         Err(answer) => return Ok(answer),
     };
-    let filter = match export::parse_filter(query.status.as_deref(), query.since.as_deref()) {
+    let filter = match csv_export::parse_filter(query.status.as_deref(), query.since.as_deref()) {
         Ok(filter) => filter,
         Err(message) => {
             return Ok(HttpResponse::BadRequest()
@@ -57,7 +57,7 @@ pub async fn download(
     let (chunks, received) = mpsc::channel(CHANNEL_CHUNKS);
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        export::run(job, chunks)
+        csv_export::run(job, chunks)
     });
     let body = futures_util::stream::unfold(received, |mut received| async move {
         received.recv().await.map(|chunk| (chunk, received))

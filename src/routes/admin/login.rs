@@ -2,17 +2,17 @@
 //! work for an unknown address as for a wrong password, and a throttle (429).
 
 use super::for_post;
+use crate::crypto::{random_token, token_hash};
 use crate::db::{self, organisers};
 use crate::domain::EmailAddress;
-use crate::passwords;
+use crate::organisers::passwords;
 use crate::routes::signup::{forbidden, too_many_requests};
-use crate::state::AppState;
-use crate::tokens::{random_token, token_hash};
 use crate::web::admin_auth::{self, SESSION_COOKIE, safe_next};
 use crate::web::body::{decode_form, form_value};
 use crate::web::client::client_ip;
 use crate::web::csrf;
 use crate::web::error::AppError;
+use crate::web::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;

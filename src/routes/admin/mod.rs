@@ -7,11 +7,11 @@ mod login;
 mod subscribers;
 
 use crate::db::organisers::Organiser;
-use crate::state::AppState;
 use crate::web::admin_auth::{self, Allow};
 use crate::web::body::{decode_form, form_value};
 use crate::web::csrf;
 use crate::web::error::AppError;
+use crate::web::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -4,10 +4,10 @@
 use super::{actor, for_get, for_post};
 use crate::db::{self, consents, erasure, ledger, outbox, registrations};
 use crate::domain::EmailAddress;
-use crate::pages::{SubscriberPage, SubscriberView};
-use crate::state::AppState;
 use crate::web::error::AppError;
+use crate::web::pages::{SubscriberPage, SubscriberView};
 use crate::web::render;
+use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{LOCATION, REFERER};
 use actix_web::{HttpRequest, HttpResponse, web};

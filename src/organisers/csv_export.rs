@@ -4,7 +4,7 @@
 //! page size, never by the list. Each export is recorded, complete or not.
 
 use crate::clock::SharedClock;
-use crate::db::export::{self as queries, ExportFilter, ExportRow};
+use crate::db::export_rows::{self as queries, ExportFilter, ExportRow};
 use crate::db::{DbError, Pool};
 use actix_web::web::Bytes;
 use chrono::NaiveDateTime;

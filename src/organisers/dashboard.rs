@@ -1,12 +1,12 @@
 //! The organisers' dashboard: turns stored aggregates into panels, charts and
 //! the meeting planner's suggestions.
 
-use crate::charts::BarChart;
-use crate::db::dashboard::{self as queries, FailedMessage, Funnel, OutboxHealth};
-use crate::db::export::{self as exports, ExportRecord};
+use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
+use crate::db::export_rows::{self as exports, ExportRecord};
 use crate::db::{DbConnection, DbError, registrations};
 use crate::domain::{Country, OrgType, Status};
-use crate::planner::{self, Plan, Rules, ZoneMembers};
+use crate::organisers::charts::BarChart;
+use crate::organisers::planner::{self, Plan, Rules, ZoneMembers};
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;

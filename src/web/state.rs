@@ -2,13 +2,13 @@
 
 use crate::clock::SharedClock;
 use crate::configuration::Settings;
+use crate::crypto::Keys;
 use crate::db::Pool;
 use crate::db::signups::SignupRules;
 use crate::db::writer::Writer;
-use crate::metrics::Metrics;
-use crate::pages::GroupView;
-use crate::tokens::Keys;
+use crate::ops::metrics::Metrics;
 use crate::web::limiter::IpLimiter;
+use crate::web::pages::GroupView;
 use crate::web::throttle::LoginThrottle;
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! actor `retention`), and the rate limiter forgets idle addresses.
 
 use crate::db::{self, DbError, erasure};
-use crate::state::AppState;
+use crate::web::state::AppState;
 use actix_web::web;
 use std::time::Duration;
 use tokio::sync::watch;

@@ -1,7 +1,7 @@
 //! One span per request with a request id; route, status and latency go to
 //! the log and to the metrics. The query string is never logged: it holds tokens.
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};

@@ -1,0 +1,5 @@
+//! Running the service: logs, metrics and the retention sweep.
+
+pub mod metrics;
+pub mod retention;
+pub mod telemetry;

@@ -1,0 +1,8 @@
+//! What organisers work with: the dashboard and its meeting planner, charts, the CSV
+//! export and password hashing.
+
+pub mod charts;
+pub mod csv_export;
+pub mod dashboard;
+pub mod passwords;
+pub mod planner;
