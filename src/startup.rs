@@ -12,6 +12,7 @@ use crate::email::render::Renderer;
 use crate::email::transport::Mailer;
 use crate::email::worker::{Worker, WorkerConfig};
 use crate::ops::metrics::Metrics;
+use crate::ops::supervisor::Background;
 use crate::routes;
 use crate::web::limiter::IpLimiter;
 use crate::web::pages::GroupView;
@@ -90,23 +91,29 @@ impl Application {
     /// server (unless `email.worker_enabled = false`); both stop gracefully.
     pub async fn run_with_worker(self) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = if self.state.settings.email.worker_enabled {
+        let mut background = Background::default();
+        if self.state.settings.email.worker_enabled {
             let worker = build_worker(&self.state)?;
-            Some(tokio::spawn(worker.run(stopped)))
-        } else {
-            None
-        };
-        let housekeeping = tokio::spawn(crate::ops::retention::run(
-            self.state.clone(),
-            stop.subscribe(),
-        ));
-        let served = self.server.await;
-        let _ = stop.send(true);
-        let _ = housekeeping.await;
-        if let Some(worker) = worker {
-            let _ = worker.await;
+            background.spawn("email worker", worker.run(stopped));
         }
-        Ok(served?)
+        background.spawn(
+            "housekeeping",
+            crate::ops::retention::run(self.state.clone(), stop.subscribe()),
+        );
+        let mut server = self.server;
+        let handle = server.handle();
+        tokio::select! {
+            served = &mut server => {
+                let _ = stop.send(true);
+                background.finish().await?;
+                Ok(served?)
+            }
+            ended = background.first_ended() => {
+                let _ = stop.send(true);
+                let _ = tokio::join!(handle.stop(true), server);
+                Err(ended)
+            }
+        }
     }
 
     pub fn port(&self) -> u16 {

@@ -7,6 +7,7 @@ mod people;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::configuration::Settings;
+use crate::ops::supervisor::Background;
 use crate::startup::{self, Application};
 use crate::web::state::AppState;
 use anyhow::Context as _;
@@ -146,11 +147,15 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     let worker = startup::build_worker(&state)?;
     tracing::info!(destination = %worker.destination(), "email worker starting");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
-    startup::shutdown_signal().await;
-    let _ = stop.send(true);
-    let _ = running.await;
-    Ok(())
+    let mut background = Background::default();
+    background.spawn("email worker", worker.run(stopped));
+    tokio::select! {
+        () = startup::shutdown_signal() => {
+            let _ = stop.send(true);
+            background.finish().await
+        }
+        ended = background.first_ended() => Err(ended),
+    }
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {

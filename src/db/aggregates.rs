@@ -1,5 +1,6 @@
 //! Aggregates for the organisers' dashboard and the operational metrics.
 
+use super::outbox::OutboxStatus;
 use super::schema::{outbox, registrations};
 use super::{DbConnection, DbError};
 use crate::domain::Status;
@@ -60,7 +61,7 @@ pub struct Funnel {
 pub fn funnel(conn: &mut DbConnection) -> Result<Funnel, DbError> {
     let confirmations_sent = outbox::table
         .filter(outbox::kind.eq("confirmation"))
-        .filter(outbox::status.eq("sent"))
+        .filter(outbox::status.eq(OutboxStatus::Sent.as_str()))
         .count()
         .get_result(conn)?;
     let via: Vec<(Option<String>, i64)> = registrations::table
@@ -89,20 +90,20 @@ pub struct OutboxHealth {
 }
 
 pub fn outbox_health(conn: &mut DbConnection, now: NaiveDateTime) -> Result<OutboxHealth, DbError> {
-    let count_status = |conn: &mut DbConnection, status: &str| -> Result<i64, DbError> {
+    let count_status = |conn: &mut DbConnection, status: OutboxStatus| -> Result<i64, DbError> {
         Ok(outbox::table
-            .filter(outbox::status.eq(status))
+            .filter(outbox::status.eq(status.as_str()))
             .count()
             .get_result(conn)?)
     };
     let oldest_due = outbox::table
-        .filter(outbox::status.eq("queued"))
+        .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
         .filter(outbox::next_attempt_at.le(now))
         .select(diesel::dsl::min(outbox::next_attempt_at))
         .first::<Option<NaiveDateTime>>(conn)?;
     Ok(OutboxHealth {
-        queued: count_status(conn, "queued")?,
-        failed: count_status(conn, "failed")?,
+        queued: count_status(conn, OutboxStatus::Queued)?,
+        failed: count_status(conn, OutboxStatus::Failed)?,
         oldest_due,
     })
 }
@@ -119,7 +120,7 @@ pub struct FailedMessage {
 
 pub fn failed_messages(conn: &mut DbConnection, limit: i64) -> Result<Vec<FailedMessage>, DbError> {
     Ok(outbox::table
-        .filter(outbox::status.eq("failed"))
+        .filter(outbox::status.eq(OutboxStatus::Failed.as_str()))
         .order(outbox::created_at.desc())
         .limit(limit)
         .select((

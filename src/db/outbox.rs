@@ -38,6 +38,44 @@ impl MessageKind {
     }
 }
 
+/// Where an outbox row is: `queued` (due at `next_attempt_at`, perhaps leased) →
+/// `sent`, `failed` (an organiser may requeue it) or `cancelled`. Stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    Queued,
+    Sent,
+    Failed,
+    Cancelled,
+}
+
+impl OutboxStatus {
+    pub const ALL: [OutboxStatus; 4] = [
+        OutboxStatus::Queued,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Queued => "queued",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+            OutboxStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OutboxStatus> {
+        OutboxStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for OutboxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An outbox row as stored: a token id, never a token or a rendered body.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -56,6 +94,13 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+}
+
+impl OutboxRow {
+    /// The stored status; only `OutboxStatus` values are ever written.
+    pub fn status(&self) -> Option<OutboxStatus> {
+        OutboxStatus::parse(&self.status)
+    }
 }
 
 /// A message to queue.
@@ -83,7 +128,7 @@ pub fn enqueue(
             outbox::token_id.eq(message.token_id),
             outbox::unsubscribe_token_id.eq(message.unsubscribe_token_id),
             outbox::message_id.eq(format!("<{id}@{mail_domain}>")),
-            outbox::status.eq("queued"),
+            outbox::status.eq(OutboxStatus::Queued.as_str()),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
@@ -104,7 +149,7 @@ pub fn claim_due(
 ) -> Result<Vec<OutboxRow>, DbError> {
     super::write_transaction(conn, |conn| {
         let due = outbox::table
-            .filter(outbox::status.eq("queued"))
+            .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
             .filter(outbox::next_attempt_at.le(now))
             .filter(
                 outbox::leased_until
@@ -176,12 +221,12 @@ pub fn record_outcome(
         let held = outbox::table
             .find(id)
             .filter(outbox::lease_owner.eq(owner))
-            .filter(outbox::status.eq("queued"));
+            .filter(outbox::status.eq(OutboxStatus::Queued.as_str()));
         let base = diesel::update(held);
         let changed = match outcome {
             Outcome::Sent => base
                 .set((
-                    outbox::status.eq("sent"),
+                    outbox::status.eq(OutboxStatus::Sent.as_str()),
                     outbox::sent_at.eq(now),
                     outbox::attempts.eq(outbox::attempts + 1),
                     outbox::leased_until.eq(None::<NaiveDateTime>),
@@ -199,9 +244,9 @@ pub fn record_outcome(
             Outcome::Failed { error: reason } | Outcome::Cancelled { reason } => base
                 .set((
                     outbox::status.eq(if matches!(outcome, Outcome::Failed { .. }) {
-                        "failed"
+                        OutboxStatus::Failed.as_str()
                     } else {
-                        "cancelled"
+                        OutboxStatus::Cancelled.as_str()
                     }),
                     outbox::attempts.eq(outbox::attempts + 1),
                     outbox::leased_until.eq(None::<NaiveDateTime>),
@@ -245,7 +290,7 @@ pub fn renew_lease(
             outbox::table
                 .find(id)
                 .filter(outbox::lease_owner.eq(owner))
-                .filter(outbox::status.eq("queued"))
+                .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
                 .filter(outbox::leased_until.gt(now)),
         )
         .set(outbox::leased_until.eq(leased_until))
@@ -260,15 +305,19 @@ pub fn requeue_failed(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    let changed = diesel::update(outbox::table.find(id).filter(outbox::status.eq("failed")))
-        .set((
-            outbox::status.eq("queued"),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::leased_until.eq(None::<NaiveDateTime>),
-            outbox::lease_owner.eq(None::<String>),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq(OutboxStatus::Failed.as_str())),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Queued.as_str()),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::leased_until.eq(None::<NaiveDateTime>),
+        outbox::lease_owner.eq(None::<String>),
+    ))
+    .execute(conn)?;
     Ok(changed == 1)
 }
 

@@ -2,4 +2,5 @@
 
 pub mod metrics;
 pub mod retention;
+pub mod supervisor;
 pub mod telemetry;

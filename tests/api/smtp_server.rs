@@ -7,8 +7,7 @@
 //! task, so many concurrent sessions are fine.
 //!
 //! Accepted messages are recorded as [`ReceivedMail`], whose helpers read
-//! headers (unfolded, RFC 2047 decoded for the subject) and the decoded
-//! text/plain and text/html parts of (nested) multipart messages.
+//! headers and the decoded text/plain and text/html parts with `mail-parser`.
 //!
 //! Tests can script failures: [`SmtpServer::reject_rcpt`] answers `RCPT` for
 //! matching addresses with a chosen reply, [`SmtpServer::fail_next_data`]
@@ -71,7 +70,14 @@ impl ReceivedMail {
     /// folded lines unfolded and surrounding whitespace trimmed. The value is
     /// returned as transmitted, without RFC 2047 decoding.
     pub fn header(&self, name: &str) -> Option<String> {
-        mime::Entity::parse(&self.data).header(name)
+        let parsed = self.headers_as_text(name)?;
+        let header = first_named(&parsed, name)?;
+        let raw =
+            &self.data.as_bytes()[header.offset_start() as usize..header.offset_end() as usize];
+        let unfolded = String::from_utf8_lossy(raw)
+            .replace("\r\n", "")
+            .replace('\n', "");
+        Some(unfolded.trim().to_owned())
     }
 
     /// The `Message-ID` header as transmitted, angle brackets included.
@@ -79,12 +85,12 @@ impl ReceivedMail {
         self.header("Message-ID")
     }
 
-    /// Like [`ReceivedMail::header`], with RFC 2047 encoded-words (`B` and
-    /// `Q`; UTF-8, US-ASCII or ISO-8859-1) decoded, e.g. a `To` header's
-    /// display name.
+    /// Like [`ReceivedMail::header`], with RFC 2047 encoded-words decoded
+    /// (e.g. a `To` header's display name) and runs of whitespace collapsed.
     pub fn decoded_header(&self, name: &str) -> Option<String> {
-        self.header(name)
-            .map(|value| mime::decode_encoded_words(&value))
+        let parsed = self.headers_as_text(name)?;
+        let header = first_named(&parsed, name)?;
+        Some(header.value().as_text().unwrap_or_default().to_owned())
     }
 
     /// The `Subject` header with RFC 2047 encoded-words decoded.
@@ -104,14 +110,34 @@ impl ReceivedMail {
         self.body_of_type("text/html")
     }
 
-    /// The first non-attachment part whose media type is `media_type`
+    /// The first non-attachment leaf part whose media type is `media_type`
     /// (case-insensitive, e.g. `"text/plain"`), with its
-    /// Content-Transfer-Encoding (quoted-printable, base64, 7bit, 8bit)
-    /// undone and read as UTF-8. Line endings stay as transmitted (CRLF).
+    /// Content-Transfer-Encoding undone and its charset decoded.
     pub fn body_of_type(&self, media_type: &str) -> Option<String> {
-        mime::Entity::parse(&self.data)
-            .find_leaf(media_type)
-            .map(|part| part.decoded_body())
+        use mail_parser::{MimeHeaders, PartType};
+        let (wanted_type, wanted_subtype) = media_type.trim().split_once('/')?;
+        let message = mail_parser::MessageParser::default().parse(self.data.as_bytes())?;
+        message
+            .parts
+            .iter()
+            .filter(|part| matches!(part.body, PartType::Text(_) | PartType::Html(_)))
+            .filter(|part| {
+                !part
+                    .content_disposition()
+                    .is_some_and(|d| d.is_attachment())
+            })
+            .find(|part| {
+                // RFC 2045: a part without Content-Type is text/plain.
+                part.content_type()
+                    .map_or(media_type.eq_ignore_ascii_case("text/plain"), |ct| {
+                        ct.ctype().eq_ignore_ascii_case(wanted_type)
+                            && ct
+                                .subtype()
+                                .is_some_and(|s| s.eq_ignore_ascii_case(wanted_subtype))
+                    })
+            })
+            .and_then(|part| part.text_contents())
+            .map(str::to_owned)
     }
 
     /// Whether `address` is one of the envelope recipients (case-insensitive).
@@ -121,6 +147,25 @@ impl ReceivedMail {
             .iter()
             .any(|rcpt| rcpt.to_lowercase() == wanted)
     }
+
+    /// The top-level headers, with `name` parsed as unstructured text
+    /// (RFC 2047 decoded) rather than as an address, date or id.
+    fn headers_as_text(&self, name: &str) -> Option<mail_parser::Message<'_>> {
+        mail_parser::MessageParser::new()
+            .header_text(mail_parser::HeaderName::parse(name.to_owned())?)
+            .parse_headers(self.data.as_bytes())
+    }
+}
+
+/// The first top-level header called `name` (case-insensitive).
+fn first_named<'m>(
+    message: &'m mail_parser::Message<'_>,
+    name: &str,
+) -> Option<&'m mail_parser::Header<'m>> {
+    message
+        .headers()
+        .iter()
+        .find(|header| header.name().eq_ignore_ascii_case(name))
 }
 
 // ---------------------------------------------------------------------------
@@ -712,403 +757,4 @@ fn parse_path(argument: &str, keyword: &str) -> Option<String> {
     let rest = argument[keyword.len()..].trim_start();
     let (path, _parameters) = rest.strip_prefix('<')?.split_once('>')?;
     Some(path.to_string())
-}
-
-// ---------------------------------------------------------------------------
-// Just enough MIME to read what lettre sends
-// ---------------------------------------------------------------------------
-
-/// Header, multipart and transfer-encoding decoding for recorded messages.
-mod mime {
-    /// A message or body part, split into unfolded headers and raw body.
-    #[derive(Clone)]
-    pub(super) struct Entity<'a> {
-        headers: Vec<(&'a str, String)>,
-        body: &'a str,
-    }
-
-    impl<'a> Entity<'a> {
-        /// Splits `raw` at the first empty line into headers and body.
-        pub(super) fn parse(raw: &'a str) -> Self {
-            let (head, body) = split_head_body(raw);
-            Entity {
-                headers: unfold_headers(head),
-                body,
-            }
-        }
-
-        /// The first header called `name` (case-insensitive).
-        pub(super) fn header(&self, name: &str) -> Option<String> {
-            self.headers
-                .iter()
-                .find(|(header, _)| header.eq_ignore_ascii_case(name))
-                .map(|(_, value)| value.clone())
-        }
-
-        /// This entity if it has type `media_type`, otherwise the first
-        /// matching non-attachment part found depth-first in its multipart
-        /// body.
-        pub(super) fn find_leaf(self, media_type: &str) -> Option<Entity<'a>> {
-            let content_type = self.content_type();
-            if content_type.media_type.starts_with("multipart/") {
-                let boundary = content_type.param("boundary")?;
-                return split_multipart(self.body, boundary)
-                    .into_iter()
-                    .find_map(|part| Entity::parse(part).find_leaf(media_type));
-            }
-            let wanted = content_type
-                .media_type
-                .eq_ignore_ascii_case(media_type.trim());
-            (wanted && !self.is_attachment()).then_some(self)
-        }
-
-        /// The body with its Content-Transfer-Encoding undone, read as UTF-8.
-        pub(super) fn decoded_body(&self) -> String {
-            let encoding = self
-                .header("Content-Transfer-Encoding")
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let bytes = match encoding.as_str() {
-                "base64" => decode_base64(self.body),
-                "quoted-printable" => decode_quoted_printable(self.body),
-                // 7bit, 8bit, binary or absent: the body is the content.
-                _ => return self.body.to_string(),
-            };
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-
-        /// The Content-Type, defaulting to text/plain as RFC 2045 says.
-        fn content_type(&self) -> ContentType {
-            let value = self.header("Content-Type");
-            ContentType::parse(value.as_deref().unwrap_or("text/plain"))
-        }
-
-        fn is_attachment(&self) -> bool {
-            self.header("Content-Disposition")
-                .is_some_and(|disposition| {
-                    disposition
-                        .trim_start()
-                        .to_ascii_lowercase()
-                        .starts_with("attachment")
-                })
-        }
-    }
-
-    /// Splits at the first empty line; the head keeps its last line break.
-    fn split_head_body(raw: &str) -> (&str, &str) {
-        if let Some(body) = raw.strip_prefix("\r\n").or_else(|| raw.strip_prefix('\n')) {
-            return ("", body);
-        }
-        let crlf = raw.find("\r\n\r\n").map(|at| (at + 2, at + 4));
-        let lf = raw.find("\n\n").map(|at| (at + 1, at + 2));
-        match [crlf, lf].into_iter().flatten().min() {
-            Some((head_end, body_start)) => (&raw[..head_end], &raw[body_start..]),
-            None => (raw, ""),
-        }
-    }
-
-    /// Parses header lines, joining continuation lines (starting with space
-    /// or tab) to the header they continue, as RFC 5322 unfolding does.
-    fn unfold_headers(head: &str) -> Vec<(&str, String)> {
-        let mut headers: Vec<(&str, String)> = Vec::new();
-        for line in head.lines() {
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, value)) = headers.last_mut() {
-                    value.push_str(line);
-                }
-            } else if let Some((name, value)) = line.split_once(':') {
-                headers.push((name.trim(), value.to_string()));
-            }
-        }
-        headers
-            .into_iter()
-            .map(|(name, value)| (name, value.trim().to_string()))
-            .collect()
-    }
-
-    /// A parsed Content-Type value.
-    struct ContentType {
-        /// Lower-cased `type/subtype`.
-        media_type: String,
-        /// Parameters with lower-cased names and unquoted values.
-        params: Vec<(String, String)>,
-    }
-
-    impl ContentType {
-        fn parse(value: &str) -> Self {
-            let mut pieces = split_outside_quotes(value, ';').into_iter();
-            let media_type = pieces
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            let params = pieces
-                .filter_map(|piece| {
-                    let (name, value) = piece.split_once('=')?;
-                    Some((name.trim().to_ascii_lowercase(), unquote(value.trim())))
-                })
-                .collect();
-            ContentType { media_type, params }
-        }
-
-        fn param(&self, name: &str) -> Option<&str> {
-            self.params
-                .iter()
-                .find(|(param, _)| param == name)
-                .map(|(_, value)| value.as_str())
-        }
-    }
-
-    /// Splits `value` at every `separator` that is not inside double quotes.
-    fn split_outside_quotes(value: &str, separator: char) -> Vec<&str> {
-        let mut pieces = Vec::new();
-        let (mut start, mut quoted, mut escaped) = (0, false, false);
-        for (at, ch) in value.char_indices() {
-            match ch {
-                _ if escaped => escaped = false,
-                '\\' if quoted => escaped = true,
-                '"' => quoted = !quoted,
-                _ if ch == separator && !quoted => {
-                    pieces.push(&value[start..at]);
-                    start = at + ch.len_utf8();
-                }
-                _ => {}
-            }
-        }
-        pieces.push(&value[start..]);
-        pieces
-    }
-
-    /// Removes surrounding double quotes and backslash escapes.
-    fn unquote(value: &str) -> String {
-        let Some(inner) = value
-            .strip_prefix('"')
-            .and_then(|rest| rest.strip_suffix('"'))
-        else {
-            return value.to_string();
-        };
-        let mut out = String::with_capacity(inner.len());
-        let mut chars = inner.chars();
-        while let Some(ch) = chars.next() {
-            out.push(if ch == '\\' {
-                chars.next().unwrap_or(ch)
-            } else {
-                ch
-            });
-        }
-        out
-    }
-
-    /// The body parts of a multipart body (RFC 2046 §5.1.1): the text between
-    /// `--boundary` lines, up to `--boundary--`. The line break before a
-    /// boundary line belongs to the boundary, not to the part.
-    fn split_multipart<'a>(body: &'a str, boundary: &str) -> Vec<&'a str> {
-        let delimiter = format!("--{boundary}");
-        let mut parts = Vec::new();
-        let mut part_start = None;
-        let mut offset = 0;
-        for line in body.split_inclusive('\n') {
-            let line_start = offset;
-            offset += line.len();
-            let Some(rest) = line.trim_end().strip_prefix(delimiter.as_str()) else {
-                continue;
-            };
-            let closing = rest == "--";
-            if !rest.is_empty() && !closing {
-                continue;
-            }
-            if let Some(start) = part_start {
-                parts.push(&body[start..end_before_line_break(body, line_start).max(start)]);
-            }
-            if closing {
-                return parts;
-            }
-            part_start = Some(offset);
-        }
-        // No closing delimiter: be lenient and keep the last part.
-        parts.extend(part_start.map(|start| &body[start..]));
-        parts
-    }
-
-    /// `at` moved back over the CRLF (or LF) that ends just before it.
-    fn end_before_line_break(text: &str, at: usize) -> usize {
-        let before = &text[..at];
-        if before.ends_with("\r\n") {
-            at - 2
-        } else if before.ends_with('\n') {
-            at - 1
-        } else {
-            at
-        }
-    }
-
-    /// Decodes base64, ignoring line breaks and any other character outside
-    /// the alphabet (RFC 2045 §6.8) and stopping at padding.
-    pub(super) fn decode_base64(encoded: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(encoded.len() / 4 * 3);
-        let (mut buffer, mut bits) = (0u32, 0u32);
-        for value in encoded
-            .bytes()
-            .take_while(|&byte| byte != b'=')
-            .filter_map(base64_value)
-        {
-            buffer = (buffer << 6) | u32::from(value);
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                // Only the low 8 bits remain above `bits`: buffer < 2^(bits + 8).
-                out.push((buffer >> bits) as u8);
-                buffer &= (1 << bits) - 1;
-            }
-        }
-        out
-    }
-
-    /// The 6-bit value of a base64 alphabet character.
-    fn base64_value(byte: u8) -> Option<u8> {
-        match byte {
-            b'A'..=b'Z' => Some(byte - b'A'),
-            b'a'..=b'z' => Some(byte - b'a' + 26),
-            b'0'..=b'9' => Some(byte - b'0' + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-
-    /// Decodes quoted-printable (RFC 2045 §6.7): `=XX` escapes, soft line
-    /// breaks (`=` at the end of a line) and trailing whitespace added in
-    /// transport. Hard line breaks are kept as transmitted.
-    pub(super) fn decode_quoted_printable(encoded: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(encoded.len());
-        for line in encoded.split_inclusive('\n') {
-            let content = line.trim_end_matches(['\r', '\n']);
-            let line_break = &line[content.len()..];
-            let content = content.trim_end_matches([' ', '\t']);
-            match content.strip_suffix('=') {
-                Some(soft) => decode_escapes(soft.as_bytes(), &mut out),
-                None => {
-                    decode_escapes(content.as_bytes(), &mut out);
-                    out.extend_from_slice(line_break.as_bytes());
-                }
-            }
-        }
-        out
-    }
-
-    /// Appends `text` to `out` with every valid `=XX` escape decoded; a
-    /// malformed `=` is kept literally.
-    fn decode_escapes(text: &[u8], out: &mut Vec<u8>) {
-        let mut at = 0;
-        while at < text.len() {
-            let escaped = (text[at] == b'=')
-                .then(|| text.get(at + 1..at + 3).and_then(hex_byte))
-                .flatten();
-            match escaped {
-                Some(byte) => {
-                    out.push(byte);
-                    at += 3;
-                }
-                None => {
-                    out.push(text[at]);
-                    at += 1;
-                }
-            }
-        }
-    }
-
-    /// The byte written as two hex digits (either case).
-    fn hex_byte(digits: &[u8]) -> Option<u8> {
-        let high = char::from(*digits.first()?).to_digit(16)?;
-        let low = char::from(*digits.get(1)?).to_digit(16)?;
-        u8::try_from(high * 16 + low).ok()
-    }
-
-    /// Decodes the RFC 2047 encoded-words (`=?charset?B|Q?text?=`) in a
-    /// header value. Whitespace between adjacent encoded-words is dropped and
-    /// their bytes are joined before reading them as UTF-8, so a character
-    /// split across two words survives. Words in charsets other than UTF-8,
-    /// US-ASCII and ISO-8859-1 are left as they are.
-    pub(super) fn decode_encoded_words(value: &str) -> String {
-        let mut out = String::with_capacity(value.len());
-        let mut pending = Vec::new();
-        let mut pending_space = "";
-        for token in whitespace_runs(value) {
-            if token.starts_with(char::is_whitespace) {
-                if pending.is_empty() {
-                    out.push_str(token);
-                } else {
-                    pending_space = token;
-                }
-                continue;
-            }
-            match decode_encoded_word(token) {
-                Some(bytes) => pending.extend(bytes),
-                None => {
-                    flush_utf8(&mut pending, &mut out);
-                    out.push_str(pending_space);
-                    out.push_str(token);
-                }
-            }
-            pending_space = "";
-        }
-        flush_utf8(&mut pending, &mut out);
-        out.push_str(pending_space);
-        out
-    }
-
-    /// Moves decoded bytes into `out` as (lossy) UTF-8.
-    fn flush_utf8(pending: &mut Vec<u8>, out: &mut String) {
-        out.push_str(&String::from_utf8_lossy(pending));
-        pending.clear();
-    }
-
-    /// Alternating runs of whitespace and non-whitespace characters.
-    fn whitespace_runs(text: &str) -> impl Iterator<Item = &str> {
-        let mut rest = text;
-        std::iter::from_fn(move || {
-            let first = rest.chars().next()?;
-            let is_space = first.is_whitespace();
-            let end = rest
-                .find(|ch: char| ch.is_whitespace() != is_space)
-                .unwrap_or(rest.len());
-            let (run, tail) = rest.split_at(end);
-            rest = tail;
-            Some(run)
-        })
-    }
-
-    /// The UTF-8 bytes of one encoded-word, or `None` if `token` is not one
-    /// (or uses an unsupported charset or encoding).
-    fn decode_encoded_word(token: &str) -> Option<Vec<u8>> {
-        let inner = token.strip_prefix("=?")?.strip_suffix("?=")?;
-        let mut fields = inner.splitn(3, '?');
-        let (charset, encoding, text) = (fields.next()?, fields.next()?, fields.next()?);
-        // RFC 2231 allows a language suffix: `utf-8*en`.
-        let charset = charset
-            .split('*')
-            .next()
-            .unwrap_or(charset)
-            .to_ascii_lowercase();
-        let bytes = match encoding {
-            "B" | "b" => decode_base64(text),
-            "Q" | "q" => {
-                let mut bytes = Vec::with_capacity(text.len());
-                decode_escapes(text.replace('_', " ").as_bytes(), &mut bytes);
-                bytes
-            }
-            _ => return None,
-        };
-        match charset.as_str() {
-            "utf-8" | "utf8" | "us-ascii" => Some(bytes),
-            "iso-8859-1" | "latin1" => Some(
-                bytes
-                    .into_iter()
-                    .map(char::from)
-                    .collect::<String>()
-                    .into_bytes(),
-            ),
-            _ => None,
-        }
-    }
 }
