@@ -92,7 +92,7 @@ impl fmt::Display for OrgType {
 
 #[cfg(test)]
 mod tests {
-    use super::super::text::strategies::any_text;
+    use super::super::text::strategies::{any_text, plain_char};
     use super::*;
     use proptest::prelude::*;
 
@@ -186,10 +186,28 @@ mod tests {
             prop_assert_eq!(OrgType::parse(t.as_str()), Ok(t));
         }
 
+        /// One character more or less than a name is not a name.
         #[test]
-        fn only_the_names_parse(raw in any_text(12)) {
-            if let Ok(t) = OrgType::parse(&raw) {
-                prop_assert!(raw.trim().eq_ignore_ascii_case(t.as_str()));
+        fn a_name_with_a_character_added_or_removed_is_rejected(
+            t in proptest::sample::select(OrgType::ALL.to_vec()),
+            at in any::<proptest::sample::Index>(),
+            extra in plain_char(),
+        ) {
+            let name = t.as_str();
+            let i = at.index(name.len());
+            let added = format!("{}{extra}{}", &name[..i], &name[i..]);
+            let removed = format!("{}{}", &name[..i], &name[i + 1..]);
+            prop_assert_eq!(OrgType::parse(&added), Err(OrgTypeError::Unknown), "{}", added);
+            prop_assert_eq!(OrgType::parse(&removed), Err(OrgTypeError::Unknown), "{}", removed);
+        }
+
+        #[test]
+        fn arbitrary_text_parses_only_if_it_is_a_name(raw in any_text(12)) {
+            match OrgType::parse(&raw) {
+                Ok(t) => prop_assert!(raw.trim().eq_ignore_ascii_case(t.as_str())),
+                Err(_) => prop_assert!(
+                    OrgType::ALL.iter().all(|t| !raw.trim().eq_ignore_ascii_case(t.as_str()))
+                ),
             }
         }
     }

@@ -154,10 +154,41 @@ mod tests {
         }
 
         #[test]
-        fn parsed_zone_round_trips(raw in "\\s?[A-Z][a-z]{1,8}(/[A-Z][a-z_]{1,10})?\\s?") {
-            if let Ok(zone) = TimeZoneName::parse(&raw) {
-                prop_assert_eq!(zone.as_str(), raw.trim());
-                prop_assert_eq!(TimeZoneName::parse(zone.as_str()), Ok(zone));
+        fn a_listed_zone_with_padding_parses_to_itself(
+            zone in proptest::sample::select(TZ_VARIANTS.to_vec()),
+            before in "[ \t]{0,2}",
+            after in "[ \t]{0,2}",
+        ) {
+            let parsed = TimeZoneName::parse(&format!("{before}{}{after}", zone.name()));
+            prop_assert_eq!(parsed.map(|z| z.as_str()), Ok(zone.name()));
+            prop_assert_eq!(parsed.map(|z| z.tz()), Ok(zone));
+        }
+
+        /// Names are case-sensitive: a listed name with one letter's case
+        /// flipped parses only if that spelling is itself listed.
+        #[test]
+        fn a_recased_name_parses_only_if_listed(
+            zone in proptest::sample::select(TZ_VARIANTS.to_vec()),
+            at in any::<proptest::sample::Index>(),
+        ) {
+            let name = zone.name();
+            let letters: Vec<usize> = name
+                .char_indices()
+                .filter(|(_, c)| c.is_ascii_alphabetic())
+                .map(|(i, _)| i)
+                .collect();
+            let i = letters[at.index(letters.len())];
+            let flipped = name.as_bytes()[i] ^ 0x20;
+            let recased = format!("{}{}{}", &name[..i], flipped as char, &name[i + 1..]);
+            let listed = TimeZoneName::all().any(|n| n == recased);
+            prop_assert_eq!(TimeZoneName::parse(&recased).is_ok(), listed, "{}", recased);
+        }
+
+        #[test]
+        fn arbitrary_text_parses_only_if_it_is_a_listed_name(raw in any_text(40)) {
+            match TimeZoneName::parse(&raw) {
+                Ok(zone) => prop_assert_eq!(zone.as_str(), raw.trim()),
+                Err(_) => prop_assert!(TimeZoneName::all().all(|n| n != raw.trim())),
             }
         }
     }

@@ -57,3 +57,35 @@ impl Background {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_reported_by_name() {
+        let mut background = Background::default();
+        background.spawn("email worker", async { panic!("boom") });
+        background.spawn("housekeeping", std::future::pending());
+        let error = background.first_ended().await.to_string();
+        assert!(error.starts_with("email worker panicked"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_task_that_returns_early_is_reported() {
+        let mut background = Background::default();
+        background.spawn("housekeeping", async {});
+        let error = background.first_ended().await.to_string();
+        assert_eq!(error, "housekeeping ended before shutdown");
+    }
+
+    #[tokio::test]
+    async fn finish_after_shutdown_is_ok_unless_a_task_panicked() {
+        let mut quiet = Background::default();
+        quiet.spawn("housekeeping", async {});
+        assert!(quiet.finish().await.is_ok());
+        let mut failing = Background::default();
+        failing.spawn("email worker", async { panic!("boom") });
+        assert!(failing.finish().await.is_err());
+    }
+}
