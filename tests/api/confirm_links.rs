@@ -64,6 +64,7 @@ async fn a_used_link_on_a_confirmed_registration_says_already_confirmed(backend:
         1,
         "and queues one welcome"
     );
+    assert_eq!(app.deliver().await, 1, "the one welcome goes out");
 }
 
 async fn an_expired_link_gives_410_with_a_resend_form_and_changes_nothing(backend: Backend) {
@@ -159,4 +160,5 @@ async fn both_links_of_a_repeated_signup_work_and_confirming_with_one_spends_bot
         app.count("SELECT COUNT(*) FROM ledger WHERE event = 'confirm'"),
         1
     );
+    assert_eq!(app.deliver().await, 1, "the one welcome goes out");
 }

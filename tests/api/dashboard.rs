@@ -109,12 +109,7 @@ async fn the_planner_suggests_the_slots_a_person_would_pick(backend: Backend) {
     let mut no_zone = valid_json("nozone@example.org");
     no_zone.as_object_mut().unwrap().remove("timezone");
     app.post_json(&no_zone).await;
-    {
-        use diesel::connection::SimpleConnection;
-        app.db()
-            .batch_execute("UPDATE registrations SET status = 'confirmed'")
-            .unwrap();
-    }
+    app.confirm_everyone().await;
     let page = dashboard(&app, "?date=2026-11-26&meeting_minutes=60").await;
     // Times are on the chosen date (Thursday) everywhere, so no weekday is shown.
     let suggestions =
@@ -139,12 +134,7 @@ async fn offsets_follow_daylight_saving_on_the_chosen_date(backend: Backend) {
         person["timezone"] = json!(zone);
         app.post_json(&person).await;
     }
-    {
-        use diesel::connection::SimpleConnection;
-        app.db()
-            .batch_execute("UPDATE registrations SET status = 'confirmed'")
-            .unwrap();
-    }
+    app.confirm_everyone().await;
     let three_hours = dashboard(&app, "?date=2026-09-30").await;
     assert!(
         three_hours.contains("<tr><td>UTC+10</td><td>1</td></tr>")
@@ -201,4 +191,5 @@ async fn metrics_report_the_outbox(backend: Backend) {
         text.contains(r#"rollcall_delivery_attempts_total{result="failed"} 1"#),
         "{text}"
     );
+    assert_eq!(app.deliver().await, 1, "the waiting message goes out");
 }

@@ -6,6 +6,7 @@ use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with, valid_json};
 use crate::on_both_backends;
 use chrono::Duration;
 use rollcall::clock::Clock;
+use rollcall::db::outbox::OutboxStatus;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -36,7 +37,7 @@ async fn messages_queued_while_smtp_is_down_arrive_once_each_after_it_returns(ba
     assert_eq!(app.deliver().await, 20, "every message was attempted");
     let now = app.clock.now_naive();
     for row in app.outbox() {
-        assert_eq!(row.status, "queued");
+        assert_eq!(row.status(), Some(OutboxStatus::Queued));
         assert_eq!(row.attempts, 1);
         assert_eq!(row.next_attempt_at, now + retry_base(&app), "backoff");
         assert!(row.leased_until.is_none(), "the lease is released");
@@ -68,7 +69,9 @@ async fn messages_queued_while_smtp_is_down_arrive_once_each_after_it_returns(ba
     assert!(
         app.outbox()
             .iter()
-            .all(|row| row.status == "sent" && row.attempts == 2 && row.sent_at.is_some())
+            .all(|row| row.status() == Some(OutboxStatus::Sent)
+                && row.attempts == 2
+                && row.sent_at.is_some())
     );
 }
 
@@ -79,7 +82,7 @@ async fn a_550_at_rcpt_fails_the_message_at_once_and_it_is_never_retried(backend
 
     assert_eq!(app.deliver().await, 1);
     let [row] = app.outbox().try_into().expect("one outbox row");
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status(), Some(OutboxStatus::Failed));
     assert_eq!(row.attempts, 1);
     assert!(
         row.last_error
@@ -93,7 +96,10 @@ async fn a_550_at_rcpt_fails_the_message_at_once_and_it_is_never_retried(backend
     app.clock.advance(Duration::days(1));
     assert_eq!(app.deliver().await, 0, "a failed message is never claimed");
     let [row] = app.outbox().try_into().expect("one outbox row");
-    assert_eq!((row.status.as_str(), row.attempts), ("failed", 1));
+    assert_eq!(
+        (row.status(), row.attempts),
+        (Some(OutboxStatus::Failed), 1)
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM delivery_attempts WHERE result = 'failed'"),
         1
@@ -115,13 +121,19 @@ async fn a_retried_message_carries_the_message_id_fixed_when_it_was_queued(backe
     app.smtp.fail_next_data(1, "451 4.3.0 try later");
     assert_eq!(app.deliver().await, 1);
     let [retrying] = app.outbox().try_into().expect("one outbox row");
-    assert_eq!((retrying.status.as_str(), retrying.attempts), ("queued", 1));
+    assert_eq!(
+        (retrying.status(), retrying.attempts),
+        (Some(OutboxStatus::Queued), 1)
+    );
     assert!(app.smtp.messages().is_empty());
 
     app.clock.advance(retry_base(&app));
     assert_eq!(app.deliver().await, 1);
     let [sent] = app.outbox().try_into().expect("one outbox row");
-    assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 2));
+    assert_eq!(
+        (sent.status(), sent.attempts),
+        (Some(OutboxStatus::Sent), 2)
+    );
     assert_eq!(
         sent.message_id, queued.message_id,
         "the row's Message-ID never changes"
@@ -146,7 +158,10 @@ async fn transient_failures_back_off_exponentially_up_to_the_cap_then_fail_at_ma
     for attempt in 1..=3 {
         assert_eq!(app.deliver().await, 1);
         let [row] = app.outbox().try_into().expect("one outbox row");
-        assert_eq!((row.status.as_str(), row.attempts), ("queued", attempt));
+        assert_eq!(
+            (row.status(), row.attempts),
+            (Some(OutboxStatus::Queued), attempt)
+        );
         waits.push((row.next_attempt_at - app.clock.now_naive()).num_seconds());
         app.clock.set(row.next_attempt_at.and_utc());
     }
@@ -154,7 +169,10 @@ async fn transient_failures_back_off_exponentially_up_to_the_cap_then_fail_at_ma
 
     assert_eq!(app.deliver().await, 1);
     let [row] = app.outbox().try_into().expect("one outbox row");
-    assert_eq!((row.status.as_str(), row.attempts), ("failed", 4));
+    assert_eq!(
+        (row.status(), row.attempts),
+        (Some(OutboxStatus::Failed), 4)
+    );
     app.clock.advance(Duration::days(1));
     assert_eq!(app.deliver().await, 0, "given up for good");
     assert!(app.smtp.messages().is_empty());
@@ -191,5 +209,9 @@ async fn one_long_running_worker_recovers_its_pooled_connections_after_an_smtp_r
     ] {
         assert_eq!(app.mail_to(address).len(), 1, "{address}");
     }
-    assert!(app.outbox().iter().all(|row| row.status == "sent"));
+    assert!(
+        app.outbox()
+            .iter()
+            .all(|row| row.status() == Some(OutboxStatus::Sent))
+    );
 }

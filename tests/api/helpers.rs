@@ -8,14 +8,15 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use rollcall::clock::{Clock, ManualClock, SharedClock};
 use rollcall::configuration::{DatabaseUrl, Settings};
-use rollcall::db::outbox::OutboxRow;
+use rollcall::db::outbox::{OutboxRow, OutboxStatus};
 use rollcall::db::{self, DbConnection};
 use rollcall::email::worker::Worker;
 use rollcall::startup::{self, Application};
 use rollcall::web::state::AppState;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub const TEST_SECRET: &str = "test-secret-key-0123456789abcdef0123456789";
 
@@ -219,6 +220,10 @@ pub struct TestApp {
     pub settings: Settings,
     pub state: web::Data<AppState>,
     pub smtp: SmtpServer,
+    /// Set by [`TestApp::deliver`]; with mail received, the harness checks the outbox on drop.
+    delivered: AtomicBool,
+    /// Why this test leaves due mail queued on purpose, if it does.
+    leaves_mail_queued: Mutex<Option<&'static str>>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -246,6 +251,8 @@ pub async fn spawn_app_with(backend: Backend, extra: Value) -> TestApp {
         settings,
         state,
         smtp,
+        delivered: AtomicBool::new(false),
+        leaves_mail_queued: Mutex::new(None),
     }
 }
 
@@ -266,7 +273,70 @@ impl TestApp {
 
     /// Delivers everything that is due, as the worker would, and returns how many.
     pub async fn deliver(&self) -> usize {
+        self.delivered.store(true, Ordering::Relaxed);
         self.worker().run_until_idle().await.expect("worker run")
+    }
+
+    /// Exempts this test from the harness's "no due mail left" check, saying why.
+    pub fn leaves_mail_queued(&self, why: &'static str) {
+        *self.leaves_mail_queued.lock().unwrap() = Some(why);
+    }
+
+    /// Queued outbox rows that are due now, by kind: what a test that delivers
+    /// mail must not leave behind.
+    pub fn due_outbox_kinds(&self) -> Vec<String> {
+        let now = self.clock.now_naive();
+        self.outbox()
+            .into_iter()
+            .filter(|row| row.status() == Some(OutboxStatus::Queued) && row.next_attempt_at <= now)
+            .map(|row| row.kind)
+            .collect()
+    }
+
+    /// Signs `email` up through the form and confirms it by the emailed link,
+    /// as the person would; the welcome is delivered too.
+    pub async fn confirmed_member(&self, email: &str) {
+        assert_eq!(self.sign_up(email).await.status(), 303, "signup of {email}");
+        self.confirm_by_link(email).await;
+    }
+
+    /// Delivers what is due, confirms `email`'s signup with the link in its
+    /// newest message, and delivers the welcome.
+    pub async fn confirm_by_link(&self, email: &str) {
+        self.deliver().await;
+        let token = token_of(&self.confirmation_link(email));
+        let confirmed = self
+            .post_form("/subscriptions/confirm", &[("token", &token)])
+            .await;
+        assert_eq!(confirmed.status(), 303, "confirmation of {email}");
+        self.deliver().await;
+    }
+
+    /// Confirms every pending signup by its emailed link, as each person would.
+    pub async fn confirm_everyone(&self) {
+        use diesel::prelude::*;
+        use rollcall::db::schema::registrations;
+        self.deliver().await;
+        let pending: Vec<String> = registrations::table
+            .filter(registrations::status.eq(rollcall::domain::Status::Pending.as_str()))
+            .select(registrations::email)
+            .load(&mut self.db())
+            .expect("pending registrations");
+        for email in pending {
+            self.confirm_by_link(&email).await;
+        }
+    }
+
+    /// Makes `email` a member who then left by the one-click link in the welcome.
+    pub async fn unsubscribed_member(&self, email: &str) {
+        self.confirmed_member(email).await;
+        let unsubscribed = reqwest::Client::new()
+            .post(self.unsubscribe_link(email))
+            .multipart(reqwest::multipart::Form::new().text("List-Unsubscribe", "One-Click"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unsubscribed.status(), 200, "unsubscribe of {email}");
     }
 
     /// Creates an organiser directly in the database (the CLI is tested on its own).
@@ -461,6 +531,25 @@ impl TestApp {
             .pop()
             .expect("a message to that address");
         link_in(&mail.text_body().expect("text part"), "/unsubscribe?token=")
+    }
+}
+
+/// The harness's check after every test that delivered mail: nothing due is
+/// left in the outbox (a message the test forgot, or one the worker skipped).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            || self.leaves_mail_queued.lock().unwrap().is_some()
+            || !(self.delivered.load(Ordering::Relaxed) || !self.smtp.messages().is_empty())
+        {
+            return;
+        }
+        let due = self.due_outbox_kinds();
+        assert!(
+            due.is_empty(),
+            "the test delivered mail but left due outbox rows: {due:?} \
+             (deliver them, or call leaves_mail_queued with the reason)"
+        );
     }
 }
 

@@ -228,6 +228,7 @@ async fn reconfirm_queues_one_confirmation_email_per_imported_address(backend: B
         row_of(&exported(&app), "losa.faamausili@example.org")["status"],
         "confirmed"
     );
+    assert_eq!(app.deliver().await, 1, "the welcome goes out");
 }
 
 async fn a_clean_file_exits_0_and_headers_match_loosely(backend: Backend) {

@@ -6,6 +6,7 @@ use crate::helpers::{Backend, spawn_app_with, valid_json};
 use crate::on_both_backends;
 use crate::smtp_server::SmtpServer;
 use chrono::Duration;
+use rollcall::db::outbox::OutboxStatus;
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -130,5 +131,9 @@ async fn a_worker_does_not_send_messages_whose_lease_ran_out_while_it_was_busy(b
         "only the send in flight when the lease ran out may repeat; \
          per recipient: {arrivals:?}"
     );
-    assert!(app.outbox().iter().all(|row| row.status == "sent"));
+    assert!(
+        app.outbox()
+            .iter()
+            .all(|row| row.status() == Some(OutboxStatus::Sent))
+    );
 }

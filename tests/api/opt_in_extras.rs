@@ -93,6 +93,7 @@ async fn the_code_confirms_with_the_signup_cookie(backend: Backend) {
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/subscriptions/confirmed");
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations WHERE status = 'confirmed' AND confirmed_via = 'code'"), 1);
+    assert_eq!(app.deliver().await, 1, "the welcome goes out");
 }
 
 async fn the_code_does_nothing_without_the_cookie_or_with_another_registrations_cookie(
@@ -119,6 +120,11 @@ async fn the_code_does_nothing_without_the_cookie_or_with_another_registrations_
     assert_eq!(
         app.count("SELECT COUNT(*) FROM registrations WHERE status = 'confirmed'"),
         0
+    );
+    assert_eq!(
+        app.deliver().await,
+        1,
+        "the second address is asked to confirm"
     );
 }
 
@@ -177,6 +183,7 @@ async fn wrong_codes_are_capped_across_resends_and_the_link_still_works(backend:
         app.count("SELECT COUNT(*) FROM registrations WHERE status = 'confirmed'"),
         1
     );
+    assert_eq!(app.deliver().await, 1, "the welcome goes out");
 }
 
 async fn manage_answers_the_same_for_every_address_state(backend: Backend) {
@@ -270,6 +277,7 @@ async fn erasing_from_the_manage_page_leaves_no_trace_and_a_new_signup_works(bac
         app.count("SELECT COUNT(*) FROM registrations WHERE status = 'pending'"),
         1
     );
+    assert_eq!(app.deliver().await, 1, "the new signup is asked to confirm");
 }
 
 async fn erasing_from_the_command_line_leaves_no_trace(backend: Backend) {

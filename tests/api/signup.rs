@@ -296,11 +296,8 @@ async fn the_answer_is_the_same_for_every_address_state(backend: Backend) {
     let app = spawn_app(backend).await;
     // Prepare: one pending, one confirmed, one unsubscribed address.
     app.sign_up("pending@example.org").await;
-    app.sign_up("confirmed@example.org").await;
-    app.sign_up("left@example.org").await;
-    let mut conn = app.db();
-    set_status(&mut conn, "confirmed@example.org", "confirmed");
-    set_status(&mut conn, "left@example.org", "unsubscribed");
+    app.confirmed_member("confirmed@example.org").await;
+    app.unsubscribed_member("left@example.org").await;
     let mut form_answers = Vec::new();
     let mut api_answers = Vec::new();
     for email in [
@@ -319,14 +316,7 @@ async fn the_answer_is_the_same_for_every_address_state(backend: Backend) {
         );
         assert!(answers[0].2.contains(&"rollcall_signup".to_owned()));
     }
-}
-
-fn set_status(conn: &mut rollcall::db::DbConnection, email: &str, status: &str) {
-    use diesel::connection::SimpleConnection;
-    conn.batch_execute(&format!(
-        "UPDATE registrations SET status = '{status}' WHERE email = '{email}'"
-    ))
-    .unwrap();
+    app.deliver().await;
 }
 
 async fn a_client_over_the_rate_limit_gets_429_with_retry_after(backend: Backend) {
