@@ -737,8 +737,10 @@ pub fn without_csrf(page: &str) -> String {
     out
 }
 
-/// Inserts `rows` confirmed registrations (with consent rows) straight into the
-/// database, fast enough for tens of thousands. Ids are `seed-00000001`…;
+/// Inserts `rows` confirmed registrations straight into the database, fast
+/// enough for tens of thousands: the rows `rollcall import --mode confirmed`
+/// makes (consent row, `confirmed_at`, `confirmed_via = 'import'`, an `import`
+/// ledger event), which signing up through the app is too slow for. Ids are `seed-00000001`…;
 /// countries, organisation types and time zones cycle through a few values.
 pub fn seed_registrations(conn: &mut DbConnection, rows: i64) {
     use diesel::connection::SimpleConnection;
@@ -781,9 +783,11 @@ pub fn seed_registrations(conn: &mut DbConnection, rows: i64) {
              interests, status, source, created_at, updated_at, last_signup_at, confirmed_at, confirmed_via, code_failures)
          SELECT {id}, {email}, {email}, 'Person with a reasonably long name', 'Bureau of Meteorology', {org_type},
              {country}, {zone}, '', 'confirmed', 'import', '2026-01-01 00:00:00', '2026-01-01 00:00:00',
-             '2026-01-01 00:00:00', '2026-01-02 00:00:00', 'link', 0 {from};
+             '2026-01-01 00:00:00', '2026-01-02 00:00:00', 'import', 0 {from};
          {numbers} INSERT INTO consents (id, registration_id, given_at, ip, user_agent, text_version, source)
-         SELECT {id}, {id}, '2026-01-01 00:00:00', '203.0.113.7', 'seed', 'seed', 'import' {from};"
+         SELECT {id}, {id}, '2026-01-01 00:00:00', '203.0.113.7', 'seed', 'seed', 'import' {from};
+         {numbers} INSERT INTO ledger (id, registration_id, event, at, actor, consent_text_version, source)
+         SELECT {id}, {id}, 'import', '2026-01-01 00:00:00', 'cli:seed', 'seed', 'import' {from};"
     ))
     .expect("seed registrations");
 }
