@@ -15,8 +15,8 @@ use rollcall::startup::{self, Application};
 use rollcall::web::state::AppState;
 use serde_json::{Value, json};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 pub const TEST_SECRET: &str = "test-secret-key-0123456789abcdef0123456789";
 
@@ -222,8 +222,6 @@ pub struct TestApp {
     pub smtp: SmtpServer,
     /// Set by [`TestApp::deliver`]; with mail received, the harness checks the outbox on drop.
     delivered: AtomicBool,
-    /// Why this test leaves due mail queued on purpose, if it does.
-    leaves_mail_queued: Mutex<Option<&'static str>>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -252,7 +250,6 @@ pub async fn spawn_app_with(backend: Backend, extra: Value) -> TestApp {
         state,
         smtp,
         delivered: AtomicBool::new(false),
-        leaves_mail_queued: Mutex::new(None),
     }
 }
 
@@ -275,11 +272,6 @@ impl TestApp {
     pub async fn deliver(&self) -> usize {
         self.delivered.store(true, Ordering::Relaxed);
         self.worker().run_until_idle().await.expect("worker run")
-    }
-
-    /// Exempts this test from the harness's "no due mail left" check, saying why.
-    pub fn leaves_mail_queued(&self, why: &'static str) {
-        *self.leaves_mail_queued.lock().unwrap() = Some(why);
     }
 
     /// Queued outbox rows that are due now, by kind: what a test that delivers
@@ -538,17 +530,16 @@ impl TestApp {
 /// left in the outbox (a message the test forgot, or one the worker skipped).
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if std::thread::panicking()
-            || self.leaves_mail_queued.lock().unwrap().is_some()
-            || !(self.delivered.load(Ordering::Relaxed) || !self.smtp.messages().is_empty())
-        {
+        let mail_went_out =
+            self.delivered.load(Ordering::Relaxed) || !self.smtp.messages().is_empty();
+        if std::thread::panicking() || !mail_went_out {
             return;
         }
         let due = self.due_outbox_kinds();
         assert!(
             due.is_empty(),
             "the test delivered mail but left due outbox rows: {due:?} \
-             (deliver them, or call leaves_mail_queued with the reason)"
+             (deliver them before the test ends)"
         );
     }
 }
