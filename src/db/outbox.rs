@@ -321,14 +321,6 @@ pub fn requeue_failed(
     Ok(changed == 1)
 }
 
-/// How many messages are in each status.
-pub fn count_by_status(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(outbox::table
-        .group_by(outbox::status)
-        .select((outbox::status, diesel::dsl::count_star()))
-        .load(conn)?)
-}
-
 /// The messages queued for one registration, newest first.
 pub fn for_registration(
     conn: &mut DbConnection,
