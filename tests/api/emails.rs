@@ -222,3 +222,29 @@ async fn a_hostile_name_is_escaped_in_the_welcome_and_absent_from_the_confirmati
     );
     assert!(!welcome.decoded_header("To").unwrap().contains("alert"));
 }
+
+on_both_backends!(a_name_with_macrons_survives_the_transfer_encoding);
+
+/// Non-ASCII text makes lettre pick a transfer encoding; both parts must
+/// decode back to the name as typed.
+async fn a_name_with_macrons_survives_the_transfer_encoding(backend: Backend) {
+    const NAME: &str = "Tūī Pōmare-Ngāti";
+    let app = spawn_app(backend).await;
+    let address = "tui@example.org";
+    let csrf = app.csrf_token().await;
+    let mut pairs: Vec<(&str, &str)> = valid_form(address)
+        .into_iter()
+        .filter(|(key, _)| *key != "name")
+        .collect();
+    pairs.extend([("name", NAME), ("csrf_token", &csrf)]);
+    assert_eq!(app.post_form("/subscriptions", &pairs).await.status(), 303);
+    app.confirm_by_link(address).await;
+    let welcome = app.mail_to(address).pop().unwrap();
+    assert!(
+        !welcome.data.contains(NAME),
+        "the raw message carries the name encoded, not as UTF-8 bytes"
+    );
+    let greeting = format!("Kia ora {NAME},");
+    assert!(welcome.text_body().unwrap().contains(&greeting));
+    assert!(welcome.html_body().unwrap().contains(NAME));
+}
