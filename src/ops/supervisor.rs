@@ -23,7 +23,7 @@ impl Background {
     /// returns the error to exit with. Pending forever when there are no tasks.
     pub async fn first_ended(&mut self) -> anyhow::Error {
         match self.tasks.join_next_with_id().await {
-            Some(ended) => self.report(ended, "ended before shutdown"),
+            Some(ended) => self.report(ended),
             None => std::future::pending().await,
         }
     }
@@ -33,13 +33,13 @@ impl Background {
         let mut failure = None;
         while let Some(ended) = self.tasks.join_next_with_id().await {
             if ended.is_err() {
-                failure = Some(self.report(ended, "failed during shutdown"));
+                failure = Some(self.report(ended));
             }
         }
         failure.map_or(Ok(()), Err)
     }
 
-    fn report(&self, ended: Result<(Id, ()), JoinError>, when: &str) -> anyhow::Error {
+    fn report(&self, ended: Result<(Id, ()), JoinError>) -> anyhow::Error {
         let (id, panic) = match &ended {
             Ok((id, ())) => (*id, None),
             Err(error) => (error.id(), Some(error.to_string())),
@@ -51,8 +51,8 @@ impl Background {
                 anyhow::anyhow!("{task} panicked: {panic}")
             }
             None => {
-                tracing::error!(task, "{task} {when}; stopping the process");
-                anyhow::anyhow!("{task} {when}")
+                tracing::error!(task, "{task} ended before shutdown; stopping the process");
+                anyhow::anyhow!("{task} ended before shutdown")
             }
         }
     }
