@@ -9,7 +9,7 @@ use super::sources::ENV_SOURCE_NAME;
 
 /// One problem with one key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Dotted key such as `server.port`; for a file that cannot be read or
     /// parsed, the file's path; for the environment name, `ROLLCALL_ENV`.
     pub key: String,
@@ -18,6 +18,17 @@ pub struct Problem {
     /// Where the value came from, when known: a file path or an environment
     /// variable name (`ROLLCALL__SERVER__PORT`).
     pub origin: Option<String>,
+}
+
+impl Problem {
+    pub(crate) fn new(key: &str, message: String) -> Self {
+        let key = key.to_owned();
+        Self {
+            key,
+            message,
+            origin: None,
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -66,19 +77,9 @@ impl ConfigError {
         self.problems.first().map_or("", |p| p.key.as_str())
     }
 
-    /// The message of the first problem.
-    pub fn message(&self) -> &str {
-        self.problems.first().map_or("", |p| p.message.as_str())
-    }
-
     /// Where the first problem's value came from, when known.
     pub fn origin(&self) -> Option<&str> {
         self.problems.first().and_then(|p| p.origin.as_deref())
-    }
-
-    /// All problems found (at least one).
-    pub fn problems(&self) -> &[Problem] {
-        &self.problems
     }
 
     /// Converts a figment error (possibly a chain of several) into problems.

@@ -9,12 +9,14 @@ use std::path::{Path, PathBuf};
 use super::{ConfigError, Settings};
 
 /// File name of the generated key inside the data directory.
-pub const SECRET_KEY_FILE: &str = "secret_key";
+pub(crate) const SECRET_KEY_FILE: &str = "secret_key";
 /// Shortest accepted key, in bytes.
-pub const MIN_SECRET_KEY_BYTES: usize = 32;
+pub(crate) const MIN_SECRET_KEY_BYTES: usize = 32;
 /// Random bytes in a generated key (written as 64 hex characters).
 const GENERATED_KEY_BYTES: usize = 32;
-const KEY: &str = "server.secret_key";
+pub(crate) const KEY: &str = "server.secret_key";
+pub(crate) const MISSING_IN_PRODUCTION: &str =
+    "required in production (at least 32 bytes; set ROLLCALL__SERVER__SECRET_KEY)";
 
 /// Key material for HMAC. `Debug` prints `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl Settings {
             return key_from_text(secret.expose(), None);
         }
         if self.environment.is_production() {
-            return Err(missing_in_production());
+            return Err(ConfigError::new(KEY, MISSING_IN_PRODUCTION));
         }
         let path = data_dir.join(SECRET_KEY_FILE);
         if let Some(key) = read_key_file(&path)? {
@@ -61,13 +63,6 @@ impl Settings {
             ConfigError::new(KEY, format!("{} vanished after writing it", path.display()))
         })
     }
-}
-
-pub(crate) fn missing_in_production() -> ConfigError {
-    ConfigError::new(
-        KEY,
-        "required in production (at least 32 bytes; set ROLLCALL__SERVER__SECRET_KEY)",
-    )
 }
 
 fn key_from_text(text: &str, file: Option<&Path>) -> Result<SecretKey, ConfigError> {

@@ -7,11 +7,11 @@ use serde::Serialize;
 use super::ConfigError;
 
 /// Prefix of configuration environment variables (`ROLLCALL__SERVER__PORT`).
-pub const ENV_PREFIX: &str = "ROLLCALL__";
+const ENV_PREFIX: &str = "ROLLCALL__";
 /// Separator between key segments in environment variable names.
-pub const ENV_SEPARATOR: &str = "__";
+const ENV_SEPARATOR: &str = "__";
 /// Environment variable naming the environment (`production`, `test`, ...).
-pub const ENV_NAME_VAR: &str = "ROLLCALL_ENV";
+pub(crate) const ENV_NAME_VAR: &str = "ROLLCALL_ENV";
 
 pub(crate) const ENV_SOURCE_NAME: &str = "`ROLLCALL__` environment variable(s)";
 
@@ -102,51 +102,6 @@ impl Provider for EnvLayer {
             insert_nested(&mut dict, key, env_value(raw));
         }
         Ok(Profile::Default.collect(dict))
-    }
-}
-
-/// Extra values merged after every other layer, keyed by dotted path; pass
-/// it as the `overrides` of [`super::Settings::load_with`].
-///
-/// ```ignore
-/// let overrides = Overrides::new()
-///     .set("server.port", 0)
-///     .set("database.url", "sqlite://target/test.db")
-///     .set("signup.interests", ["Talks", "Training"]);
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    dict: Dict,
-    error: Option<String>,
-}
-
-impl Overrides {
-    /// No overrides.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the dotted `key` (e.g. `email.smtp.port`) to `value`.
-    #[must_use]
-    pub fn set<T: Serialize>(mut self, key: &str, value: T) -> Self {
-        match Value::serialize(value) {
-            Ok(value) => insert_nested(&mut self.dict, key, value),
-            Err(e) => {
-                if self.error.is_none() {
-                    self.error = Some(format!("{key}: {e}"));
-                }
-            }
-        }
-        self
-    }
-}
-
-impl Serialize for Overrides {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.error {
-            Some(e) => Err(serde::ser::Error::custom(e)),
-            None => self.dict.serialize(serializer),
-        }
     }
 }
 
