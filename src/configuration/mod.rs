@@ -31,7 +31,6 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::path::Path;
 
 use figment::Figment;
@@ -105,12 +104,6 @@ impl Environment {
     /// Whether this is production.
     pub fn is_production(&self) -> bool {
         matches!(self, Self::Production)
-    }
-}
-
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 

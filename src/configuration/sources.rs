@@ -15,21 +15,13 @@ pub(crate) const ENV_NAME_VAR: &str = "ROLLCALL_ENV";
 
 pub(crate) const ENV_SOURCE_NAME: &str = "`ROLLCALL__` environment variable(s)";
 
-/// The `ROLLCALL__SECTION__KEY` layer, built from an injectable list of
-/// variables.
+/// The `ROLLCALL__SECTION__KEY` layer, from a list of variables (figment's
+/// own `Env` reads the process environment, which tests must not change).
 ///
-/// It behaves like figment's `Env::prefixed("ROLLCALL__").split("__")`
-/// (prefix matched ignoring case, keys lower-cased, `__` → `.`, names with an
-/// empty segment ignored, `[a, b]` parsed as a list, `"…"` unquoted) with one
-/// difference: a scalar value is always kept as the text given. Numbers and
-/// booleans are then read from that text by the lossy extraction, so
-/// `ROLLCALL__SERVER__PORT=9000` is a port while a secret made only of digits
-/// (or with leading zeros) stays exactly as written.
-///
-/// figment's own `Env` reads the process environment directly, which cannot
-/// be tested without mutating global state; this one is fed
-/// `std::env::vars_os()` by [`super::Settings::load`] and a literal list by
-/// tests.
+/// Like `Env::prefixed("ROLLCALL__").split("__")` (prefix ignoring case, keys
+/// lower-cased, `[a, b]` a list, `"…"` unquoted) except that a scalar stays
+/// the text given: the lossy extraction reads numbers and booleans from it,
+/// so a secret made of digits (or with leading zeros) stays as written.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EnvLayer {
     /// (dotted lower-case key, raw value), sorted by key.
