@@ -162,22 +162,18 @@ pub(crate) fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::
 pub struct BaseUrl(String);
 
 impl BaseUrl {
-    /// The URL, e.g. `https://example.org/rollcall`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Whether links (and so cookies) use https.
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
     }
 
-    /// The host name, without port: the domain of our Message-IDs.
+    /// The host without the port (an IPv6 literal keeps its brackets): the
+    /// domain of our Message-IDs.
     pub fn host(&self) -> &str {
         let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, r)| r);
         let authority = rest.split('/').next().unwrap_or(rest);
-        match authority.strip_prefix('[') {
-            Some(ipv6) => ipv6.split(']').next().unwrap_or(ipv6),
+        match authority.find(']') {
+            Some(end) => &authority[..=end],
             None => authority.split(':').next().unwrap_or(authority),
         }
     }
@@ -196,7 +192,11 @@ impl FromStr for BaseUrl {
         if url.ends_with('/') {
             return Err(format!("{raw:?} must not end with a slash"));
         }
-        Ok(Self(url))
+        let url = Self(url);
+        if url.host().is_empty() {
+            return Err(format!("{:?} has no host", url.0));
+        }
+        Ok(url)
     }
 }
 
