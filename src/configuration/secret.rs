@@ -116,13 +116,7 @@ fn warn_if_readable_by_others(path: &Path) {
 fn warn_if_readable_by_others(_path: &Path) {}
 
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Opens a new file that only the owner can read and write.
@@ -145,15 +139,13 @@ fn create_private(path: &Path) -> io::Result<fs::File> {
 fn create_key_file(data_dir: &Path, path: &Path) -> Result<(), ConfigError> {
     fs::create_dir_all(data_dir).map_err(|e| io_error("create", data_dir, &e))?;
 
-    let mut bytes = [0u8; GENERATED_KEY_BYTES];
-    getrandom::fill(&mut bytes)
+    // The key, then a random name for the temporary file.
+    let mut random = [0u8; GENERATED_KEY_BYTES + 8];
+    getrandom::fill(&mut random)
         .map_err(|e| ConfigError::new(KEY, format!("cannot generate a random key: {e}")))?;
-    let contents = format!("{}\n", hex(&bytes));
-
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix)
-        .map_err(|e| ConfigError::new(KEY, format!("cannot generate a random key: {e}")))?;
-    let tmp: PathBuf = data_dir.join(format!(".{SECRET_KEY_FILE}.{}.tmp", hex(&suffix)));
+    let (key, suffix) = random.split_at(GENERATED_KEY_BYTES);
+    let contents = format!("{}\n", hex(key));
+    let tmp: PathBuf = data_dir.join(format!(".{SECRET_KEY_FILE}.{}.tmp", hex(suffix)));
 
     let write = |target: &Path| -> io::Result<()> {
         let mut file = create_private(target)?;
