@@ -38,26 +38,51 @@ pub struct Application {
     state: web::Data<AppState>,
 }
 
-/// Builds an email worker sharing the app's pool, clock and keys.
+/// Builds an email worker sharing the app's pool, clock, keys and metrics.
 pub fn build_worker(state: &AppState) -> anyhow::Result<Worker> {
-    let settings = &state.settings;
+    let metrics = Some(state.metrics.clone());
+    new_worker(
+        &state.settings,
+        &state.pool,
+        &state.keys,
+        &state.clock,
+        metrics,
+    )
+}
+
+fn new_worker(
+    settings: &Settings,
+    pool: &Pool,
+    keys: &Keys,
+    clock: &SharedClock,
+    metrics: Option<Arc<Metrics>>,
+) -> anyhow::Result<Worker> {
     let mailer = Mailer::from_settings(&settings.email, Path::new("data").join("mail"))?;
     let renderer = Renderer {
-        keys: state.keys.clone(),
-        group: state.group.clone(),
-        base_url: settings.server.base_url.clone(),
-        from: settings.email.from.parse().context("email.from")?,
-        reply_to: settings.email.reply_to.parse().context("email.reply_to")?,
+        keys: keys.clone(),
+        group: GroupView::from(&settings.group),
+        base_url: settings.server.base_url.to_string(),
+        from: settings.email.from.clone(),
+        reply_to: settings.email.reply_to.clone(),
         token_ttl_hours: settings.signup.token_ttl_hours,
     };
+    let config = WorkerConfig::from_settings(&settings.email);
     Ok(Worker::new(
-        state.pool.clone(),
+        pool.clone(),
         mailer,
         renderer,
-        state.clock.clone(),
-        WorkerConfig::from_settings(&settings.email),
-        Some(state.metrics.clone()),
+        clock.clone(),
+        config,
+        metrics,
     ))
+}
+
+/// The `worker` command's worker: storage and keys, but no HTTP state and
+/// no signup writer.
+pub async fn standalone_worker(settings: &Settings, clock: SharedClock) -> anyhow::Result<Worker> {
+    let keys = Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
+    let pool = prepare_database(settings, &clock).await?;
+    new_worker(settings, &pool, &keys, &clock, None)
 }
 
 impl Application {
@@ -94,6 +119,8 @@ impl Application {
         let mut background = Background::default();
         if self.state.settings.email.worker_enabled {
             let worker = build_worker(&self.state)?;
+            // Said once, so a first run knows where to find its `.eml` files.
+            tracing::info!(destination = %worker.destination(), "email worker enabled");
             background.spawn("email worker", worker.run(stopped));
         }
         background.spawn(
@@ -130,7 +157,7 @@ impl Application {
     }
 }
 
-/// Storage, writer and shared state, without binding a port (the worker command uses this).
+/// Storage, writer and shared state, without binding a port.
 pub async fn build_state(
     settings: Settings,
     clock: SharedClock,
@@ -142,7 +169,10 @@ pub async fn build_state(
     let writer = start_writer(&settings, &keys, &clock, &metrics).await?;
     Ok(web::Data::new(AppState {
         rules: signup_rules(&settings, &keys),
-        login_throttle: LoginThrottle::new(settings.admin.login_max_failures, 15 * 60),
+        login_throttle: LoginThrottle::new(
+            settings.admin.login_max_failures,
+            settings.admin.login_failure_window().num_seconds(),
+        ),
         export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
         group: GroupView::from(&settings.group),
         limiter: IpLimiter::new(&settings.rate_limit),
@@ -239,20 +269,8 @@ async fn start_writer(
 pub fn signup_rules(settings: &Settings, keys: &Keys) -> SignupRules {
     SignupRules {
         keys: keys.clone(),
-        token_ttl: chrono::Duration::hours(i64::from(settings.signup.token_ttl_hours)),
-        resend_cooldown: chrono::Duration::seconds(i64::from(settings.signup.resend_cooldown_secs)),
-        mail_domain: mail_domain(&settings.server.base_url),
+        token_ttl: settings.signup.token_ttl(),
+        resend_cooldown: settings.signup.resend_cooldown(),
+        mail_domain: settings.server.base_url.host().to_owned(),
     }
-}
-
-/// The host part of the base URL, for Message-IDs.
-pub fn mail_domain(base_url: &str) -> String {
-    base_url
-        .split_once("://")
-        .map_or(base_url, |(_, rest)| rest)
-        .split(['/', ':'])
-        .next()
-        .filter(|h| !h.is_empty())
-        .unwrap_or("localhost")
-        .to_owned()
 }

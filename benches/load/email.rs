@@ -76,8 +76,8 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
         keys: Keys::new(TEST_SECRET.as_bytes()),
         group: rollcall::web::pages::GroupView::from(&settings.group),
         base_url: "http://127.0.0.1:8080".to_owned(),
-        from: settings.email.from.parse().expect("email.from"),
-        reply_to: settings.email.reply_to.parse().expect("email.reply_to"),
+        from: settings.email.from.clone(),
+        reply_to: settings.email.reply_to.clone(),
         token_ttl_hours: settings.signup.token_ttl_hours,
     };
     rows.iter()

@@ -9,6 +9,9 @@
 //! 2-core box. PostgreSQL comes from `ROLLCALL_TEST_DATABASE_URL`; the bench
 //! creates and drops its own databases there.
 
+// Test and benchmark code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod client;
 mod email;
 mod export;

@@ -9,7 +9,6 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::configuration::Settings;
 use crate::ops::supervisor::Background;
 use crate::startup::{self, Application};
-use crate::web::state::AppState;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
@@ -127,24 +126,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
     let app = Application::build(settings, clock).await?;
     let state = app.state();
-    log_mail_destination(&state)?;
-    tracing::info!(address = %format!("{}:{}", state.settings.server.host, app.port()), base_url = %state.settings.server.base_url, "listening");
+    let server = &state.settings.server;
+    tracing::info!(address = %format!("{}:{}", server.host, app.port()), base_url = %server.base_url, "listening");
     app.run_with_worker().await
-}
-
-/// Says once where mail goes, so a first run knows where to find its `.eml` files.
-fn log_mail_destination(state: &AppState) -> anyhow::Result<()> {
-    if state.settings.email.worker_enabled {
-        let worker = startup::build_worker(state)?;
-        tracing::info!(destination = %worker.destination(), "email worker enabled");
-    }
-    Ok(())
 }
 
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
-    let state = startup::build_state(settings, clock).await?;
-    let worker = startup::build_worker(&state)?;
+    let worker = startup::standalone_worker(&settings, clock).await?;
     tracing::info!(destination = %worker.destination(), "email worker starting");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut background = Background::default();

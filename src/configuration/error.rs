@@ -1,7 +1,4 @@
 //! `ConfigError`: every configuration problem as one line naming the key.
-
-use std::fmt;
-
 use figment::error::Kind;
 use figment::{Figment, Metadata, Profile, Source};
 
@@ -9,20 +6,25 @@ use super::sources::ENV_SOURCE_NAME;
 
 /// One problem with one key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Dotted key such as `server.port`; for a file that cannot be read or
     /// parsed, the file's path; for the environment name, `ROLLCALL_ENV`.
-    pub key: String,
+    key: String,
     /// What is wrong, on one line.
-    pub message: String,
+    message: String,
     /// Where the value came from, when known: a file path or an environment
     /// variable name (`ROLLCALL__SERVER__PORT`).
-    pub origin: Option<String>,
+    origin: Option<String>,
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)
+impl Problem {
+    pub(crate) fn new(key: &str, message: String) -> Self {
+        let (key, origin) = (key.to_owned(), None);
+        Self {
+            key,
+            message,
+            origin,
+        }
     }
 }
 
@@ -37,22 +39,19 @@ pub struct ConfigError {
 }
 
 fn join_problems(problems: &[Problem]) -> String {
-    problems
+    let lines: Vec<String> = problems
         .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+        .map(|p| format!("{}: {}", p.key, p.message))
+        .collect();
+    lines.join("; ")
 }
 
 impl ConfigError {
     /// A single problem with `key`.
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        let problem = Problem::new(&key.into(), one_line(&message.into()));
         Self {
-            problems: vec![Problem {
-                key: key.into(),
-                message: one_line(&message.into()),
-                origin: None,
-            }],
+            problems: vec![problem],
         }
     }
 
@@ -66,19 +65,9 @@ impl ConfigError {
         self.problems.first().map_or("", |p| p.key.as_str())
     }
 
-    /// The message of the first problem.
-    pub fn message(&self) -> &str {
-        self.problems.first().map_or("", |p| p.message.as_str())
-    }
-
     /// Where the first problem's value came from, when known.
     pub fn origin(&self) -> Option<&str> {
         self.problems.first().and_then(|p| p.origin.as_deref())
-    }
-
-    /// All problems found (at least one).
-    pub fn problems(&self) -> &[Problem] {
-        &self.problems
     }
 
     /// Converts a figment error (possibly a chain of several) into problems.
@@ -91,11 +80,7 @@ impl ConfigError {
             }
         }
         if problems.is_empty() {
-            problems.push(Problem {
-                key: "config".into(),
-                message: "invalid configuration".into(),
-                origin: None,
-            });
+            problems.push(Problem::new("config", "invalid configuration".into()));
         }
         Self { problems }
     }

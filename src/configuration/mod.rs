@@ -2,21 +2,22 @@
 //!
 //! Layers, later ones winning:
 //!
-//! 1. built-in defaults (identical to `config/default.toml`, so a missing
-//!    file changes nothing),
-//! 2. `config/default.toml`,
+//! 1. `config/default.toml`, embedded in the binary: the only place a
+//!    default lives,
+//! 2. `config/default.toml` in the config directory, if present,
 //! 3. `config/{ROLLCALL_ENV}.toml`, if present (`development.toml` when
 //!    `ROLLCALL_ENV` is unset),
 //! 4. environment variables `ROLLCALL__SECTION__KEY`
 //!    (`ROLLCALL__EMAIL__SMTP__HOST`, `ROLLCALL__SERVER__PORT=9000`; lists as
 //!    `[a, b]`); names with a single underscore after `ROLLCALL` such as
-//!    `ROLLCALL_ENV` or `ROLLCALL_TEST_DATABASE_URL` are not config keys,
+//!    `ROLLCALL_ENV` are not config keys,
 //! 5. overrides passed to [`Settings::load_with`] (tests).
 //!
 //! Unknown keys are errors. Numbers and booleans are also accepted as
 //! strings (`port = "9000"`), which is how environment variables arrive.
-//! Every problem is reported as [`ConfigError`], whose `Display` is one line
-//! naming the dotted key, e.g.
+//! Every value is parsed once, here, into the type the code uses, so
+//! `config check` refuses exactly what `serve` would. Every problem is a
+//! [`ConfigError`], whose `Display` is one line naming the dotted key, e.g.
 //! `config: server.port: invalid type: found string "abc", expected u16`.
 //! In production (`ROLLCALL_ENV=production`) an `http://` `server.base_url`,
 //! `email.transport = "file"` and a missing `server.secret_key` are refused.
@@ -30,26 +31,31 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Format, Toml};
 use serde::{Deserialize, Serialize};
 
-pub use error::{ConfigError, Problem};
-pub use secret::{MIN_SECRET_KEY_BYTES, SECRET_KEY_FILE, SecretKey};
+pub use error::ConfigError;
+use error::Problem;
+pub use secret::SecretKey;
 pub use sections::{
     AdminSettings, DashboardSettings, DatabaseSettings, EmailSettings, GroupSettings, LogSettings,
-    RateLimitSettings, ServerSettings, SignupSettings, SmtpSettings,
+    RateLimitSettings, RetryBackoff, ServerSettings, SignupSettings, SmtpSettings,
 };
-pub use sources::{ENV_NAME_VAR, ENV_PREFIX, ENV_SEPARATOR, Overrides};
-pub use types::{DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, WorkingHours};
+pub use types::{
+    BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
+    WorkingHours,
+};
 
-use sources::{EnvLayer, OverridesLayer};
+use sources::{ENV_NAME_VAR, EnvLayer, OverridesLayer};
+
+/// `config/default.toml`, compiled in: a missing or partial file changes nothing.
+const DEFAULTS: &str = include_str!("../../config/default.toml");
 
 /// Which environment this process runs in, from `ROLLCALL_ENV`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Environment {
     /// `ROLLCALL_ENV` unset, empty or `development`.
     #[default]
@@ -99,38 +105,14 @@ impl Environment {
     pub fn is_production(&self) -> bool {
         matches!(self, Self::Production)
     }
-
-    /// Whether this is development.
-    pub fn is_development(&self) -> bool {
-        matches!(self, Self::Development)
-    }
-}
-
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// The keys of the TOML files (everything but the environment).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct FileSettings {
-    server: ServerSettings,
-    database: DatabaseSettings,
-    email: EmailSettings,
-    group: GroupSettings,
-    signup: SignupSettings,
-    dashboard: DashboardSettings,
-    admin: AdminSettings,
-    rate_limit: RateLimitSettings,
-    log: LogSettings,
 }
 
 /// All settings, validated.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// From `ROLLCALL_ENV`; not a config key.
+    #[serde(skip)]
     pub environment: Environment,
     /// `[server]`
     pub server: ServerSettings,
@@ -158,34 +140,18 @@ impl Settings {
     pub fn load(config_dir: &Path) -> Result<Settings, ConfigError> {
         let env_name = std::env::var_os(ENV_NAME_VAR).map(|v| v.to_string_lossy().into_owned());
         let vars = std::env::vars_os().map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
+            let text = |s: std::ffi::OsString| s.to_string_lossy().into_owned();
+            (text(k), text(v))
         });
-        Self::load_with(config_dir, env_name.as_deref(), vars, Overrides::new())
+        Self::load_with(config_dir, env_name.as_deref(), vars, ())
     }
 
-    /// Same layering with everything from outside given explicitly (used by
-    /// tests, which must not touch the process environment):
-    ///
-    /// * `env_name`: the environment, as `ROLLCALL_ENV` would give it
-    ///   (`None` → development; `Some("test")` also loads `config/test.toml`).
-    /// * `env`: the environment variables, as `(name, value)` pairs; only the
-    ///   `ROLLCALL__…` ones are used (`std::iter::empty()` for none).
-    /// * `overrides`: anything serializable as a map of sections, merged
-    ///   last — e.g. `serde_json::json!({"server": {"port": 0}})`, an
-    ///   [`Overrides`] (`Overrides::new().set("server.port", 0)`), or `()` for
-    ///   none.
-    ///
-    /// ```ignore
-    /// let settings = Settings::load_with(
-    ///     Path::new("config"),
-    ///     Some("test"),
-    ///     [("ROLLCALL__SERVER__PORT".to_owned(), "0".to_owned())],
-    ///     json!({"database": {"url": "sqlite://target/t.db"}}),
-    /// )?;
-    /// ```
+    /// The same layering with everything from outside given explicitly (tests
+    /// must not touch the process environment): `env_name` as `ROLLCALL_ENV`
+    /// would give it, `env` the variables as `(name, value)` pairs (only the
+    /// `ROLLCALL__…` ones are used), and `overrides` anything serializable as
+    /// a map of sections, merged last (e.g. `json!({"server": {"port": 0}})`,
+    /// or `()` for none).
     pub fn load_with(
         config_dir: &Path,
         env_name: Option<&str>,
@@ -195,8 +161,8 @@ impl Settings {
         let environment = Environment::from_name(env_name)?;
         let overrides = OverridesLayer::new(&overrides)?;
 
-        let mut figment = Figment::new();
-        for file in ["default".to_owned(), environment.name().to_owned()] {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        for file in ["default", environment.name()] {
             let path = config_dir.join(format!("{file}.toml"));
             if path.is_file() {
                 figment = figment.merge(Toml::file_exact(path));
@@ -204,30 +170,14 @@ impl Settings {
         }
         let figment = figment.merge(EnvLayer::from_pairs(env)).merge(overrides);
 
-        let file: FileSettings = figment
+        let mut settings: Settings = figment
             .extract_lossy()
             .map_err(|e| ConfigError::from_figment(e, &figment))?;
-        let settings = Settings {
-            environment,
-            server: file.server,
-            database: file.database,
-            email: file.email,
-            group: file.group,
-            signup: file.signup,
-            dashboard: file.dashboard,
-            admin: file.admin,
-            rate_limit: file.rate_limit,
-            log: file.log,
-        };
+        settings.environment = environment;
         match ConfigError::from_problems(settings.problems()) {
             Some(error) => Err(error),
             None => Ok(settings),
         }
-    }
-
-    /// Whether this is production.
-    pub fn is_production(&self) -> bool {
-        self.environment.is_production()
     }
 
     /// Ranges, checks that span keys, and the production rules.
@@ -235,11 +185,8 @@ impl Settings {
         let mut c = Checks::default();
         let (server, email, smtp, signup) =
             (&self.server, &self.email, &self.email.smtp, &self.signup);
-        c.at_least(
-            "server.max_body_bytes",
-            u64::try_from(server.max_body_bytes).unwrap_or(u64::MAX),
-            1,
-        );
+        let max_body = u64::try_from(server.max_body_bytes).unwrap_or(u64::MAX);
+        c.at_least("server.max_body_bytes", max_body, 1);
         c.at_least("database.max_connections", self.database.max_connections, 1);
         c.at_least("email.smtp.timeout_secs", smtp.timeout_secs, 1);
         c.at_least("email.smtp.pool_size", smtp.pool_size, 1);
@@ -247,70 +194,49 @@ impl Settings {
         c.at_least("email.poll_interval_ms", email.poll_interval_ms, 1);
         let min_lease = 2 * u64::from(smtp.timeout_secs);
         if u64::from(email.lease_secs) < min_lease {
-            c.add(
-                "email.lease_secs",
-                format!(
-                    "must be at least 2 × email.smtp.timeout_secs = {min_lease} (got {})",
-                    email.lease_secs
-                ),
-            );
+            let got = email.lease_secs;
+            let message =
+                format!("must be at least 2 × email.smtp.timeout_secs = {min_lease} (got {got})");
+            c.add("email.lease_secs", message);
         }
         c.at_least("email.retry_base_secs", email.retry_base_secs, 1);
-        c.at_least(
-            "email.retry_max_secs",
-            email.retry_max_secs,
-            email.retry_base_secs.into(),
-        );
+        let retry_base = email.retry_base_secs.into();
+        c.at_least("email.retry_max_secs", email.retry_max_secs, retry_base);
         c.at_least("email.max_attempts", email.max_attempts, 1);
         c.at_least("signup.token_ttl_hours", signup.token_ttl_hours, 1);
         c.at_least("signup.code_max_attempts", signup.code_max_attempts, 1);
-        c.at_least(
-            "signup.pending_retention_days",
-            signup.pending_retention_days,
-            1,
-        );
-        if signup.pending_retention_days > 0
-            && u64::from(signup.pending_retention_days) * 24 < u64::from(signup.token_ttl_hours)
-        {
-            c.add(
-                "signup.pending_retention_days",
-                format!(
-                    "must cover signup.token_ttl_hours ({} hours), got {} days",
-                    signup.token_ttl_hours, signup.pending_retention_days
-                ),
+        let retention_days = signup.pending_retention_days;
+        c.at_least("signup.pending_retention_days", retention_days, 1);
+        if retention_days > 0 && signup.pending_retention() < signup.token_ttl() {
+            let ttl = signup.token_ttl_hours;
+            let message = format!(
+                "must cover signup.token_ttl_hours ({ttl} hours), got {retention_days} days"
             );
+            c.add("signup.pending_retention_days", message);
         }
         c.at_least("admin.session_ttl_hours", self.admin.session_ttl_hours, 1);
         c.at_least("admin.login_max_failures", self.admin.login_max_failures, 1);
-        c.at_least(
-            "rate_limit.per_ip_per_minute",
-            self.rate_limit.per_ip_per_minute,
-            1,
-        );
-        c.at_least("rate_limit.burst", self.rate_limit.burst, 1);
 
-        if smtp.username.is_some() && smtp.password.is_none() {
-            c.add(
+        match (&smtp.username, &smtp.password) {
+            (Some(_), None) => c.add(
                 "email.smtp.password",
                 "required when email.smtp.username is set".into(),
-            );
-        }
-        if smtp.password.is_some() && smtp.username.is_none() {
-            c.add(
+            ),
+            (None, Some(_)) => c.add(
                 "email.smtp.username",
                 "required when email.smtp.password is set".into(),
-            );
+            ),
+            _ => {}
         }
-        if let Some(secret) = &server.secret_key
-            && secret.len() < MIN_SECRET_KEY_BYTES
-        {
-            c.add(
-                "server.secret_key",
-                format!(
-                    "must be at least {MIN_SECRET_KEY_BYTES} bytes (got {})",
-                    secret.len()
-                ),
-            );
+        if let Some(secret) = &server.secret_key {
+            let bytes = secret.expose().len();
+            if bytes < secret::MIN_SECRET_KEY_BYTES {
+                let min = secret::MIN_SECRET_KEY_BYTES;
+                c.add(
+                    secret::KEY,
+                    format!("must be at least {min} bytes (got {bytes})"),
+                );
+            }
         }
         if self.dashboard.zones.is_empty() {
             c.add("dashboard.zones", "must list at least one time zone".into());
@@ -322,22 +248,17 @@ impl Settings {
             );
         }
 
-        if self.is_production() {
-            if !server.is_https() {
-                c.add(
-                    "server.base_url",
-                    format!("must be https in production (got {})", server.base_url),
-                );
+        if self.environment.is_production() {
+            if !server.base_url.is_https() {
+                let message = format!("must be https in production (got {})", server.base_url);
+                c.add("server.base_url", message);
             }
             if email.transport == EmailTransportKind::File {
-                c.add(
-                    "email.transport",
-                    "\"file\" is for development; use \"smtp\" in production".into(),
-                );
+                let message = "\"file\" is for development; use \"smtp\" in production";
+                c.add("email.transport", message.into());
             }
             if server.secret_key.is_none() {
-                let missing = secret::missing_in_production();
-                c.add(missing.key(), missing.message().to_owned());
+                c.add(secret::KEY, secret::MISSING_IN_PRODUCTION.into());
             }
         }
         c.problems
@@ -352,11 +273,7 @@ struct Checks {
 
 impl Checks {
     fn add(&mut self, key: &str, message: String) {
-        self.problems.push(Problem {
-            key: key.to_owned(),
-            message,
-            origin: None,
-        });
+        self.problems.push(Problem::new(key, message));
     }
 
     fn at_least(&mut self, key: &str, value: impl Into<u64>, min: u64) {

@@ -9,12 +9,14 @@ use std::path::{Path, PathBuf};
 use super::{ConfigError, Settings};
 
 /// File name of the generated key inside the data directory.
-pub const SECRET_KEY_FILE: &str = "secret_key";
+pub(crate) const SECRET_KEY_FILE: &str = "secret_key";
 /// Shortest accepted key, in bytes.
-pub const MIN_SECRET_KEY_BYTES: usize = 32;
+pub(crate) const MIN_SECRET_KEY_BYTES: usize = 32;
 /// Random bytes in a generated key (written as 64 hex characters).
 const GENERATED_KEY_BYTES: usize = 32;
-const KEY: &str = "server.secret_key";
+pub(crate) const KEY: &str = "server.secret_key";
+pub(crate) const MISSING_IN_PRODUCTION: &str =
+    "required in production (at least 32 bytes; set ROLLCALL__SERVER__SECRET_KEY)";
 
 /// Key material for HMAC. `Debug` prints `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl Settings {
             return key_from_text(secret.expose(), None);
         }
         if self.environment.is_production() {
-            return Err(missing_in_production());
+            return Err(ConfigError::new(KEY, MISSING_IN_PRODUCTION));
         }
         let path = data_dir.join(SECRET_KEY_FILE);
         if let Some(key) = read_key_file(&path)? {
@@ -61,13 +63,6 @@ impl Settings {
             ConfigError::new(KEY, format!("{} vanished after writing it", path.display()))
         })
     }
-}
-
-pub(crate) fn missing_in_production() -> ConfigError {
-    ConfigError::new(
-        KEY,
-        "required in production (at least 32 bytes; set ROLLCALL__SERVER__SECRET_KEY)",
-    )
 }
 
 fn key_from_text(text: &str, file: Option<&Path>) -> Result<SecretKey, ConfigError> {
@@ -121,13 +116,7 @@ fn warn_if_readable_by_others(path: &Path) {
 fn warn_if_readable_by_others(_path: &Path) {}
 
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Opens a new file that only the owner can read and write.
@@ -150,15 +139,13 @@ fn create_private(path: &Path) -> io::Result<fs::File> {
 fn create_key_file(data_dir: &Path, path: &Path) -> Result<(), ConfigError> {
     fs::create_dir_all(data_dir).map_err(|e| io_error("create", data_dir, &e))?;
 
-    let mut bytes = [0u8; GENERATED_KEY_BYTES];
-    getrandom::fill(&mut bytes)
+    // The key, then a random name for the temporary file.
+    let mut random = [0u8; GENERATED_KEY_BYTES + 8];
+    getrandom::fill(&mut random)
         .map_err(|e| ConfigError::new(KEY, format!("cannot generate a random key: {e}")))?;
-    let contents = format!("{}\n", hex(&bytes));
-
-    let mut suffix = [0u8; 8];
-    getrandom::fill(&mut suffix)
-        .map_err(|e| ConfigError::new(KEY, format!("cannot generate a random key: {e}")))?;
-    let tmp: PathBuf = data_dir.join(format!(".{SECRET_KEY_FILE}.{}.tmp", hex(&suffix)));
+    let (key, suffix) = random.split_at(GENERATED_KEY_BYTES);
+    let contents = format!("{}\n", hex(key));
+    let tmp: PathBuf = data_dir.join(format!(".{SECRET_KEY_FILE}.{}.tmp", hex(suffix)));
 
     let write = |target: &Path| -> io::Result<()> {
         let mut file = create_private(target)?;

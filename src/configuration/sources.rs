@@ -7,29 +7,21 @@ use serde::Serialize;
 use super::ConfigError;
 
 /// Prefix of configuration environment variables (`ROLLCALL__SERVER__PORT`).
-pub const ENV_PREFIX: &str = "ROLLCALL__";
+const ENV_PREFIX: &str = "ROLLCALL__";
 /// Separator between key segments in environment variable names.
-pub const ENV_SEPARATOR: &str = "__";
+const ENV_SEPARATOR: &str = "__";
 /// Environment variable naming the environment (`production`, `test`, ...).
-pub const ENV_NAME_VAR: &str = "ROLLCALL_ENV";
+pub(crate) const ENV_NAME_VAR: &str = "ROLLCALL_ENV";
 
 pub(crate) const ENV_SOURCE_NAME: &str = "`ROLLCALL__` environment variable(s)";
 
-/// The `ROLLCALL__SECTION__KEY` layer, built from an injectable list of
-/// variables.
+/// The `ROLLCALL__SECTION__KEY` layer, from a list of variables (figment's
+/// own `Env` reads the process environment, which tests must not change).
 ///
-/// It behaves like figment's `Env::prefixed("ROLLCALL__").split("__")`
-/// (prefix matched ignoring case, keys lower-cased, `__` → `.`, names with an
-/// empty segment ignored, `[a, b]` parsed as a list, `"…"` unquoted) with one
-/// difference: a scalar value is always kept as the text given. Numbers and
-/// booleans are then read from that text by the lossy extraction, so
-/// `ROLLCALL__SERVER__PORT=9000` is a port while a secret made only of digits
-/// (or with leading zeros) stays exactly as written.
-///
-/// figment's own `Env` reads the process environment directly, which cannot
-/// be tested without mutating global state; this one is fed
-/// `std::env::vars_os()` by [`super::Settings::load`] and a literal list by
-/// tests.
+/// Like `Env::prefixed("ROLLCALL__").split("__")` (prefix ignoring case, keys
+/// lower-cased, `[a, b]` a list, `"…"` unquoted) except that a scalar stays
+/// the text given: the lossy extraction reads numbers and booleans from it,
+/// so a secret made of digits (or with leading zeros) stays as written.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct EnvLayer {
     /// (dotted lower-case key, raw value), sorted by key.
@@ -102,51 +94,6 @@ impl Provider for EnvLayer {
             insert_nested(&mut dict, key, env_value(raw));
         }
         Ok(Profile::Default.collect(dict))
-    }
-}
-
-/// Extra values merged after every other layer, keyed by dotted path; pass
-/// it as the `overrides` of [`super::Settings::load_with`].
-///
-/// ```ignore
-/// let overrides = Overrides::new()
-///     .set("server.port", 0)
-///     .set("database.url", "sqlite://target/test.db")
-///     .set("signup.interests", ["Talks", "Training"]);
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    dict: Dict,
-    error: Option<String>,
-}
-
-impl Overrides {
-    /// No overrides.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the dotted `key` (e.g. `email.smtp.port`) to `value`.
-    #[must_use]
-    pub fn set<T: Serialize>(mut self, key: &str, value: T) -> Self {
-        match Value::serialize(value) {
-            Ok(value) => insert_nested(&mut self.dict, key, value),
-            Err(e) => {
-                if self.error.is_none() {
-                    self.error = Some(format!("{key}: {e}"));
-                }
-            }
-        }
-        self
-    }
-}
-
-impl Serialize for Overrides {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.error {
-            Some(e) => Err(serde::ser::Error::custom(e)),
-            None => self.dict.serialize(serializer),
-        }
     }
 }
 

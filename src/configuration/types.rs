@@ -1,46 +1,32 @@
-//! Validated value types used by the settings sections.
-//!
-//! Each type validates itself while it is deserialized, so a bad value comes
-//! out of figment as an error that carries the key path (`server.base_url`,
-//! `database.url`, ...).
+//! Value types of the settings, each parsed once while it is deserialized, so
+//! a bad value comes out of figment as an error carrying its key path.
 
 use std::collections::HashSet;
 use std::fmt;
+use std::hash::Hash;
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 use ipnet::IpNet;
+use lettre::message::Mailbox;
+use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 
-/// A string that must not appear in logs: `Debug` prints `[redacted]`.
-///
-/// Deserialization errors never echo the value either.
+use crate::domain::{Country, CountryError, TimeZoneName};
+
+/// A string that must not appear in logs: `Debug` prints `[redacted]`, and a
+/// value of the wrong type is refused without echoing it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretString(String);
 
 impl SecretString {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
     /// The secret itself; call only where it is really used.
     pub fn expose(&self) -> &str {
         &self.0
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the secret is the empty string.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 
@@ -56,11 +42,12 @@ impl<'de> Deserialize<'de> for SecretString {
         impl Visitor<'_> for SecretVisitor {
             type Value = SecretString;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
+                f.write_str("a string (value not shown)")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<SecretString, E> {
                 Ok(SecretString(v.to_owned()))
             }
+            // serde's default refusals quote the value; these do not.
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretString, E> {
                 Err(E::custom("expected a string (value not shown)"))
             }
@@ -80,62 +67,68 @@ impl<'de> Deserialize<'de> for SecretString {
 
 /// `Option<SecretString>` where an empty (or all-whitespace) value means unset.
 pub(crate) fn de_optional_secret<'de, D: Deserializer<'de>>(
-    deserializer: D,
+    d: D,
 ) -> Result<Option<SecretString>, D::Error> {
-    let secret = Option::<SecretString>::deserialize(deserializer)?;
-    Ok(secret.filter(|s| !s.expose().trim().is_empty()))
+    let secret = Option::<SecretString>::deserialize(d)?;
+    Ok(secret.filter(|s| !s.0.trim().is_empty()))
 }
 
-/// Like [`de_optional_secret`] but also trims surrounding whitespace (the
-/// server secret key is compared byte-for-byte with the trimmed key file).
+/// Like [`de_optional_secret`], trimmed (the server key is compared with the
+/// trimmed key file).
 pub(crate) fn de_optional_trimmed_secret<'de, D: Deserializer<'de>>(
-    deserializer: D,
+    d: D,
 ) -> Result<Option<SecretString>, D::Error> {
-    Ok(de_optional_secret(deserializer)?.map(|s| SecretString::new(s.expose().trim())))
+    let secret = de_optional_secret(d)?;
+    Ok(secret.map(|s| SecretString(s.0.trim().to_owned())))
 }
 
-/// `Option<String>` where an empty (or all-whitespace) value means unset.
+/// `Option<String>`, trimmed; empty means unset.
 pub(crate) fn de_optional_string<'de, D: Deserializer<'de>>(
-    deserializer: D,
+    d: D,
 ) -> Result<Option<String>, D::Error> {
-    let value = Option::<String>::deserialize(deserializer)?;
+    let value = Option::<String>::deserialize(d)?;
     Ok(value.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
 }
 
-/// A string that is non-empty after trimming; stored trimmed.
-pub(crate) fn de_non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let value = String::deserialize(deserializer)?;
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        return Err(de::Error::custom("must not be empty"));
-    }
-    Ok(trimmed.to_owned())
+/// Deserializes a string and parses it with `parse`, whose message becomes
+/// the error of the key.
+fn de_parsed<'de, D: Deserializer<'de>, T>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    parse(&String::deserialize(d)?).map_err(de::Error::custom)
 }
 
-/// A host name or IP address to listen on (no whitespace, non-empty).
-pub(crate) fn de_host<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let host = de_non_empty(deserializer)?;
-    if host
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-    {
-        return Err(de::Error::custom(format!(
-            "{host:?} is not a host name or IP address"
-        )));
+fn non_empty(raw: &str) -> Result<String, String> {
+    match raw.trim() {
+        "" => Err("must not be empty".into()),
+        trimmed => Ok(trimmed.to_owned()),
     }
-    Ok(host)
+}
+
+/// A string that is non-empty after trimming; stored trimmed.
+pub(crate) fn de_non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    de_parsed(d, non_empty)
+}
+
+/// A host name or IP address (no whitespace, control characters or `/`).
+pub(crate) fn de_host<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    de_parsed(d, |raw| {
+        let host = non_empty(raw)?;
+        if host.contains(|c: char| c.is_whitespace() || c.is_control() || c == '/') {
+            return Err(format!("{host:?} is not a host name or IP address"));
+        }
+        Ok(host)
+    })
 }
 
 fn has_control_or_space(s: &str) -> bool {
     s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Splits `scheme://authority/rest`, checking the scheme is http or https.
-fn check_http_url(raw: &str) -> Result<String, String> {
-    let url = raw.trim();
-    if url.is_empty() {
-        return Err("must not be empty".into());
-    }
+/// An absolute http(s) URL without user info, the scheme lower-cased.
+fn http_url(raw: &str) -> Result<String, String> {
+    let url = non_empty(raw)?;
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!(
             "{url:?} is not an absolute URL (expected http://… or https://…)"
@@ -158,95 +151,101 @@ fn check_http_url(raw: &str) -> Result<String, String> {
     Ok(format!("{scheme}://{rest}"))
 }
 
-/// `server.base_url`: absolute http(s), no query or fragment, no trailing
-/// slash (one trailing slash is stripped).
-pub(crate) fn parse_base_url(raw: &str) -> Result<String, String> {
-    let mut url = check_http_url(raw)?;
-    if url.contains('?') || url.contains('#') {
-        return Err(format!("{url:?} must not have a query or fragment"));
-    }
-    if url.ends_with('/') {
-        url.pop();
-    }
-    if url.ends_with('/') {
-        return Err(format!("{raw:?} must not end with a slash"));
-    }
-    Ok(url)
-}
-
-/// A mailbox for email headers: `Name <addr@example.org>` or a bare address.
-/// Loose: contains `@`, no line breaks or control characters, balanced
-/// `<…>` at the end when present.
-pub(crate) fn parse_mailbox(raw: &str) -> Result<String, String> {
-    let value = raw.trim();
-    if value.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if value.chars().any(char::is_control) {
-        return Err(format!(
-            "{value:?} must not contain line breaks or control characters"
-        ));
-    }
-    let opens = value.matches('<').count();
-    let closes = value.matches('>').count();
-    if opens > 1 || opens != closes || (opens == 1 && !value.ends_with('>')) {
-        return Err(format!(
-            "{value:?} is not a mailbox (expected `Name <address@example.org>` or `address@example.org`)"
-        ));
-    }
-    let address = match value.rfind('<') {
-        Some(open) => &value[open + 1..value.len() - 1],
-        None => value,
-    };
-    if !address.contains('@') || has_control_or_space(address.trim()) {
-        return Err(format!("{value:?} does not contain an email address"));
-    }
-    Ok(value.to_owned())
-}
-
-/// A bare email address (`someone@example.org`), validated loosely.
-pub(crate) fn parse_email_address(raw: &str) -> Result<String, String> {
-    let value = raw.trim();
-    let valid = match value.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !has_control_or_space(value)
-                && !value.contains(['<', '>', ',', ';'])
-        }
-        None => false,
-    };
-    if valid {
-        Ok(value.to_owned())
-    } else {
-        Err(format!(
-            "{value:?} is not an email address (expected address@example.org)"
-        ))
-    }
-}
-
-fn de_with<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    parse: fn(&str) -> Result<String, String>,
-) -> Result<String, D::Error> {
-    parse(&String::deserialize(deserializer)?).map_err(de::Error::custom)
-}
-
-pub(crate) fn de_base_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    de_with(d, parse_base_url)
-}
-
+/// `group.website`, `group.privacy_url`: absolute http(s) URLs.
 pub(crate) fn de_http_url<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    de_with(d, check_http_url)
+    de_parsed(d, http_url)
 }
 
-pub(crate) fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    de_with(d, parse_mailbox)
+/// `server.base_url`: absolute http(s), no query or fragment, kept without a
+/// trailing slash so that paths can be appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// Whether links (and so cookies) use https.
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// The host without the port (an IPv6 literal keeps its brackets): the
+    /// domain of our Message-IDs.
+    pub fn host(&self) -> &str {
+        let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        match authority.find(']') {
+            Some(end) => &authority[..=end],
+            None => authority.split(':').next().unwrap_or(authority),
+        }
+    }
 }
 
+impl FromStr for BaseUrl {
+    type Err = String;
+    fn from_str(raw: &str) -> Result<Self, String> {
+        let mut url = http_url(raw)?;
+        if url.contains(['?', '#']) {
+            return Err(format!("{url:?} must not have a query or fragment"));
+        }
+        if url.ends_with('/') {
+            url.pop();
+        }
+        if url.ends_with('/') {
+            return Err(format!("{raw:?} must not end with a slash"));
+        }
+        let url = Self(url);
+        if url.host().is_empty() {
+            return Err(format!("{:?} has no host", url.0));
+        }
+        Ok(url)
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de_parsed(d, str::parse)
+    }
+}
+
+/// `email.from`, `email.reply_to`: parsed by lettre, exactly as sending does.
+pub(crate) fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<Mailbox, D::Error> {
+    de_parsed(d, |raw| {
+        let value = non_empty(raw)?;
+        if value.chars().any(char::is_control) {
+            return Err(format!(
+                "{value:?} must not contain line breaks or control characters"
+            ));
+        }
+        value.parse().map_err(|_| {
+            format!(
+                "{value:?} is not a mailbox (expected `Name <address@example.org>` or `address@example.org`)"
+            )
+        })
+    })
+}
+
+/// `group.contact_email`: a bare address that lettre accepts.
 pub(crate) fn de_email_address<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    de_with(d, parse_email_address)
+    de_parsed(d, |raw| {
+        let value = raw.trim();
+        match value.parse::<lettre::Address>() {
+            Ok(_) => Ok(value.to_owned()),
+            Err(_) => Err(format!(
+                "{value:?} is not an email address (expected address@example.org)"
+            )),
+        }
+    })
+}
+
+/// A whole number that must be at least 1, as the rate limiter wants it.
+pub(crate) fn de_at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<NonZeroU32, D::Error> {
+    let value = u32::deserialize(d)?;
+    NonZeroU32::new(value).ok_or_else(|| de::Error::custom("must be at least 1 (got 0)"))
 }
 
 /// Where the database lives, parsed from `database.url`.
@@ -260,52 +259,31 @@ pub enum DatabaseUrl {
     Postgres(String),
 }
 
-impl DatabaseUrl {
-    /// Whether this is a SQLite database.
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self, Self::Sqlite(_))
-    }
-
+impl fmt::Display for DatabaseUrl {
     /// The URL with any password replaced by `[redacted]`, for logs.
-    pub fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
-            Self::Postgres(url) => redact_password(url),
-        }
-    }
-}
-
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = &authority[..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{scheme}://{user}:[redacted]{}", &rest[at..]),
-                None => url.to_owned(),
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = match self {
+            Self::Sqlite(path) => return write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => url,
+        };
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        match authority
+            .rfind('@')
+            .map(|at| (&authority[..at], &rest[at..]))
+        {
+            Some((userinfo, host_on)) if userinfo.contains(':') => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                write!(f, "{scheme}://{user}:[redacted]{host_on}")
             }
+            _ => f.write_str(url),
         }
-        None => url.to_owned(),
     }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
-            Self::Postgres(_) => f.debug_tuple("Postgres").field(&self.redacted()).finish(),
-        }
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    /// Same as [`DatabaseUrl::redacted`].
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.redacted())
+        write!(f, "DatabaseUrl({self})")
     }
 }
 
@@ -351,15 +329,13 @@ impl FromStr for DatabaseUrl {
 }
 
 impl<'de> Deserialize<'de> for DatabaseUrl {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(de::Error::custom)
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de_parsed(d, str::parse)
     }
 }
 
 /// How email leaves the service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EmailTransportKind {
     /// Write each message to a file under the data directory (development).
@@ -369,7 +345,7 @@ pub enum EmailTransportKind {
 }
 
 /// TLS mode for the SMTP connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
     /// Plain text (only for a relay on localhost).
@@ -381,7 +357,7 @@ pub enum SmtpTls {
 }
 
 /// Log output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -391,28 +367,12 @@ pub enum LogFormat {
 }
 
 /// Working hours for the meeting planner, written `HH:MM-HH:MM`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkingHours {
     /// Start of the working day (inclusive).
     pub start: NaiveTime,
     /// End of the working day (exclusive); always after `start`.
     pub end: NaiveTime,
-}
-
-impl WorkingHours {
-    /// Whether `time` falls within `[start, end)`.
-    pub fn contains(&self, time: NaiveTime) -> bool {
-        self.start <= time && time < self.end
-    }
-}
-
-impl Default for WorkingHours {
-    fn default() -> Self {
-        Self {
-            start: NaiveTime::MIN + chrono::TimeDelta::hours(9),
-            end: NaiveTime::MIN + chrono::TimeDelta::hours(17),
-        }
-    }
 }
 
 impl FromStr for WorkingHours {
@@ -432,32 +392,50 @@ impl FromStr for WorkingHours {
 
 impl fmt::Display for WorkingHours {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}",
-            self.start.format("%H:%M"),
-            self.end.format("%H:%M")
-        )
+        let (start, end) = (self.start.format("%H:%M"), self.end.format("%H:%M"));
+        write!(f, "{start}-{end}")
     }
 }
 
 impl<'de> Deserialize<'de> for WorkingHours {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(de::Error::custom)
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de_parsed(d, str::parse)
     }
 }
 
-impl Serialize for WorkingHours {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+/// `server.trusted_proxies`: the reverse proxies whose `X-Forwarded-For` is
+/// believed; IPs (`10.0.0.1` → `/32`, `::1` → `/128`) or CIDRs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+impl<'de> Deserialize<'de> for TrustedProxies {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = de_string_list(d)?;
+        let nets = raw.iter().map(|raw| {
+            let s = raw.trim();
+            s.parse::<IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    de::Error::custom(format!(
+                        "{s:?} is not an IP address or CIDR (e.g. 10.0.0.1 or 10.0.0.0/8)"
+                    ))
+                })
+        });
+        nets.collect::<Result<_, _>>().map(Self)
     }
 }
 
 /// A list of strings; a single string is taken as a one-element list (so an
 /// environment variable may hold one value without brackets).
-fn de_string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+fn de_string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     struct ListVisitor;
     impl<'de> Visitor<'de> for ListVisitor {
         type Value = Vec<String>;
@@ -468,131 +446,85 @@ fn de_string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Stri
             Ok(vec![v.to_owned()])
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
-            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            let mut items = Vec::new();
             while let Some(item) = seq.next_element::<String>()? {
                 items.push(item);
             }
             Ok(items)
         }
     }
-    deserializer.deserialize_any(ListVisitor)
+    d.deserialize_any(ListVisitor)
 }
 
-fn reject_duplicate<E: de::Error, T: std::hash::Hash + Eq>(
-    seen: &mut HashSet<T>,
-    key: T,
-    shown: &str,
-) -> Result<(), E> {
-    if seen.insert(key) {
-        Ok(())
-    } else {
-        Err(E::custom(format!("{shown:?} is listed twice")))
+/// A list whose trimmed entries are parsed by `parse` and must differ by `identity`.
+fn de_unique_list<'de, D: Deserializer<'de>, T, K: Hash + Eq>(
+    d: D,
+    parse: impl Fn(&str) -> Result<T, String>,
+    identity: impl Fn(&T) -> K,
+) -> Result<Vec<T>, D::Error> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for raw in de_string_list(d)? {
+        let raw = raw.trim();
+        let item = parse(raw).map_err(de::Error::custom)?;
+        if !seen.insert(identity(&item)) {
+            return Err(de::Error::custom(format!("{raw:?} is listed twice")));
+        }
+        out.push(item);
     }
-}
-
-/// `server.trusted_proxies`: IPs (`10.0.0.1` → `/32`, `::1` → `/128`) or CIDRs.
-pub(crate) fn de_ip_nets<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<IpNet>, D::Error> {
-    de_string_list(deserializer)?
-        .iter()
-        .map(|raw| {
-            let s = raw.trim();
-            if let Ok(net) = s.parse::<IpNet>() {
-                Ok(net.trunc())
-            } else if let Ok(ip) = s.parse::<IpAddr>() {
-                Ok(IpNet::from(ip))
-            } else {
-                Err(de::Error::custom(format!(
-                    "{s:?} is not an IP address or CIDR (e.g. 10.0.0.1 or 10.0.0.0/8)"
-                )))
-            }
-        })
-        .collect()
+    Ok(out)
 }
 
 /// `signup.interests`: non-empty, unique (ignoring case), no `;`.
-pub(crate) fn de_interests<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for raw in de_string_list(deserializer)? {
-        let item = raw.trim();
-        if item.is_empty() {
-            return Err(de::Error::custom("entries must not be empty"));
+pub(crate) fn de_interests<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let parse = |item: &str| match item {
+        "" => Err("entries must not be empty".to_owned()),
+        _ if item.contains(';') => Err(format!("{item:?} must not contain ';'")),
+        _ if item.contains(char::is_control) => {
+            Err(format!("{item:?} must not contain control characters"))
         }
-        if item.contains(';') {
-            return Err(de::Error::custom(format!("{item:?} must not contain ';'")));
-        }
-        if item.chars().any(char::is_control) {
-            return Err(de::Error::custom(format!(
-                "{item:?} must not contain control characters"
-            )));
-        }
-        reject_duplicate(&mut seen, item.to_lowercase(), item)?;
-        out.push(item.to_owned());
-    }
-    Ok(out)
+        _ => Ok(item.to_owned()),
+    };
+    de_unique_list(d, parse, |item| item.to_lowercase())
 }
 
-/// `signup.featured_countries`: ISO 3166-1 alpha-2 shaped codes, stored upper-case.
-pub(crate) fn de_countries<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for raw in de_string_list(deserializer)? {
-        let code = raw.trim();
-        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(de::Error::custom(format!(
-                "{code:?} is not a two-letter country code (e.g. AU, NZ, FJ)"
-            )));
-        }
-        let code = code.to_ascii_uppercase();
-        reject_duplicate(&mut seen, code.clone(), &code)?;
-        out.push(code);
-    }
-    Ok(out)
+/// `signup.featured_countries`: assigned ISO 3166-1 alpha-2 codes.
+pub(crate) fn de_countries<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Country>, D::Error> {
+    let parse = |code: &str| {
+        Country::parse(code).map_err(|e| match e {
+            CountryError::NotACode => {
+                format!("{code:?} is not a two-letter country code (e.g. AU, NZ, FJ)")
+            }
+            CountryError::Unknown => {
+                format!("{code:?} is not an assigned country code (e.g. AU, NZ, FJ)")
+            }
+        })
+    };
+    de_unique_list(d, parse, |country| *country)
 }
 
-/// IANA time-zone names (`Pacific/Auckland`), unique, checked with chrono-tz.
-pub(crate) fn de_time_zones<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for raw in de_string_list(deserializer)? {
-        let name = raw.trim();
-        let tz: Tz = name.parse().map_err(|_| {
-            de::Error::custom(format!(
-                "{name:?} is not an IANA time zone (e.g. Pacific/Auckland)"
-            ))
-        })?;
-        reject_duplicate(&mut seen, tz.name(), name)?;
-        out.push(tz.name().to_owned());
-    }
-    Ok(out)
+fn time_zone(name: &str) -> Result<TimeZoneName, String> {
+    TimeZoneName::parse(name)
+        .map_err(|_| format!("{name:?} is not an IANA time zone (e.g. Pacific/Auckland)"))
 }
 
-/// Parses names already validated by [`de_time_zones`].
-pub(crate) fn time_zones(names: &[String]) -> Vec<Tz> {
-    names.iter().filter_map(|name| name.parse().ok()).collect()
+/// `signup.featured_timezones`: IANA names, unique.
+pub(crate) fn de_time_zone_names<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<TimeZoneName>, D::Error> {
+    de_unique_list(d, time_zone, |zone| *zone)
+}
+
+/// `dashboard.zones`: IANA names, unique, as chrono-tz zones.
+pub(crate) fn de_time_zones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tz>, D::Error> {
+    de_unique_list(d, |name| time_zone(name).map(|zone| zone.tz()), |tz| *tz)
 }
 
 /// Week days (`Mon`, `Tuesday`, ...; any case), unique.
-pub(crate) fn de_weekdays<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<Weekday>, D::Error> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for raw in de_string_list(deserializer)? {
-        let name = raw.trim();
-        let day: Weekday = name.parse().map_err(|_| {
-            de::Error::custom(format!("{name:?} is not a day of the week (e.g. Mon)"))
-        })?;
-        reject_duplicate(&mut seen, day, name)?;
-        out.push(day);
-    }
-    Ok(out)
+pub(crate) fn de_weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
+    let parse = |name: &str| {
+        name.parse::<Weekday>()
+            .map_err(|_| format!("{name:?} is not a day of the week (e.g. Mon)"))
+    };
+    de_unique_list(d, parse, |day| *day)
 }

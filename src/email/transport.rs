@@ -6,7 +6,6 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// How a send ended, as far as retrying is concerned.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +62,7 @@ fn smtp_transport(settings: &EmailSettings) -> anyhow::Result<AsyncSmtpTransport
     };
     let mut builder = builder
         .port(smtp.port)
-        .timeout(Some(Duration::from_secs(u64::from(smtp.timeout_secs))))
+        .timeout(Some(smtp.timeout()))
         .pool_config(PoolConfig::new().max_size(smtp.pool_size));
     if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
         builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));

@@ -6,7 +6,7 @@
 use super::render::Renderer;
 use super::transport::{Mailer, SendError};
 use crate::clock::SharedClock;
-use crate::configuration::EmailSettings;
+use crate::configuration::{EmailSettings, RetryBackoff};
 use crate::db::outbox::{self, MessageKind, OutboxRow, Outcome};
 use crate::db::registrations::Registration;
 use crate::db::{self, DbError, Pool, registrations};
@@ -23,8 +23,7 @@ pub struct WorkerConfig {
     pub batch_size: i64,
     pub poll_interval: std::time::Duration,
     pub lease: Duration,
-    pub retry_base_secs: i64,
-    pub retry_max_secs: i64,
+    pub retry: RetryBackoff,
     pub max_attempts: i32,
     pub concurrency: usize,
 }
@@ -33,10 +32,9 @@ impl WorkerConfig {
     pub fn from_settings(email: &EmailSettings) -> Self {
         Self {
             batch_size: i64::from(email.batch_size),
-            poll_interval: std::time::Duration::from_millis(email.poll_interval_ms),
-            lease: Duration::seconds(i64::from(email.lease_secs)),
-            retry_base_secs: i64::from(email.retry_base_secs),
-            retry_max_secs: i64::from(email.retry_max_secs),
+            poll_interval: email.poll_interval(),
+            lease: email.lease(),
+            retry: email.retry_backoff(),
             max_attempts: i32::try_from(email.max_attempts).unwrap_or(i32::MAX),
             concurrency: email.smtp.pool_size.max(1) as usize,
         }
@@ -44,14 +42,7 @@ impl WorkerConfig {
 
     /// When to try again after `attempts` failed attempts (this one included).
     pub fn retry_at(&self, attempts: i32, now: NaiveDateTime) -> NaiveDateTime {
-        let exponent = u32::try_from(attempts.saturating_sub(1))
-            .unwrap_or(0)
-            .min(20);
-        let delay = self
-            .retry_base_secs
-            .saturating_mul(1 << exponent)
-            .min(self.retry_max_secs);
-        now + Duration::seconds(delay)
+        now + self.retry.delay(u32::try_from(attempts).unwrap_or(0))
     }
 }
 

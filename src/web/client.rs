@@ -1,16 +1,16 @@
 //! The client's address. `X-Forwarded-For` is believed only from a trusted
 //! proxy, and then the right-most address that is not a trusted proxy is the client.
 
+use crate::configuration::TrustedProxies;
 use actix_web::HttpRequest;
-use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr};
 
-pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpNet]) -> IpAddr {
+pub fn client_ip(req: &HttpRequest, trusted_proxies: &TrustedProxies) -> IpAddr {
     let peer = req
         .peer_addr()
         .map(|a| a.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let is_trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+    let is_trusted = |ip: &IpAddr| trusted_proxies.contains(*ip);
     if !is_trusted(&peer) {
         return peer;
     }

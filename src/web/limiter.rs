@@ -4,7 +4,6 @@ use crate::configuration::RateLimitSettings;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// A per-IP limiter, or none when `rate_limit.enabled = false`.
@@ -15,13 +14,10 @@ pub struct IpLimiter {
 
 impl IpLimiter {
     pub fn new(settings: &RateLimitSettings) -> Self {
-        let per_minute = NonZeroU32::new(settings.per_ip_per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN);
-        let limiter = settings.enabled.then(|| {
-            Arc::new(RateLimiter::keyed(
-                Quota::per_minute(per_minute).allow_burst(burst),
-            ))
-        });
+        let quota = Quota::per_minute(settings.per_ip_per_minute).allow_burst(settings.burst);
+        let limiter = settings
+            .enabled
+            .then(|| Arc::new(RateLimiter::keyed(quota)));
         Self { limiter }
     }
 

@@ -150,21 +150,16 @@ impl SignupPage {
     }
 }
 
-fn country_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
+fn country_choices(featured: &[Country], current: Option<&str>) -> Vec<Choice> {
     let current = current.map(str::trim);
     let mut choices: Vec<Choice> = featured
         .iter()
-        .filter_map(|code| {
-            Country::all()
-                .iter()
-                .find(|(c, _)| c.eq_ignore_ascii_case(code))
-        })
-        .map(|(code, name)| Choice::new(code, name, current))
+        .map(|country| Choice::new(country.as_str(), country.name(), current))
         .collect();
     choices.push(Choice::separator());
     let mut rest: Vec<&(&str, &str)> = Country::all()
         .iter()
-        .filter(|(code, _)| !featured.iter().any(|f| f.eq_ignore_ascii_case(code)))
+        .filter(|(code, _)| !featured.iter().any(|f| f.as_str() == *code))
         .collect();
     rest.sort_by_key(|(_, name)| *name);
     choices.extend(
@@ -174,16 +169,16 @@ fn country_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
     choices
 }
 
-fn timezone_choices(featured: &[String], current: Option<&str>) -> Vec<Choice> {
+fn timezone_choices(featured: &[TimeZoneName], current: Option<&str>) -> Vec<Choice> {
     let current = current.map(str::trim);
     let mut choices: Vec<Choice> = featured
         .iter()
-        .map(|zone| Choice::new(zone, &zone.replace('_', " "), current))
+        .map(|zone| Choice::new(zone.as_str(), &zone.as_str().replace('_', " "), current))
         .collect();
     choices.push(Choice::separator());
     choices.extend(
         TimeZoneName::all()
-            .filter(|zone| !featured.iter().any(|f| f == zone))
+            .filter(|zone| !featured.iter().any(|f| f.as_str() == *zone))
             .map(|zone| Choice::new(zone, &zone.replace('_', " "), current)),
     );
     choices

@@ -34,6 +34,6 @@ impl AppState {
 
     /// Cookies are `Secure` when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
-        self.settings.server.base_url.starts_with("https://")
+        self.settings.server.base_url.is_https()
     }
 }

@@ -3,6 +3,9 @@
 //! ROLLCALL_TEST_DATABASE_URL is set), mail through a real SMTP server, and
 //! pages through headless Chromium.
 
+// Test and benchmark code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod chromium;
 mod helpers;
 mod processes;

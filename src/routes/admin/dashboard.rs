@@ -80,7 +80,7 @@ pub async fn show(
             org_types: dashboard::org_type_chart(&data.by_org_type),
             offsets: dashboard::offset_chart(&members, date),
             availability: dashboard::availability_chart(&plan),
-            suggestions: dashboard::suggestions(&plan, &settings.tz(), date),
+            suggestions: dashboard::suggestions(&plan, &settings.zones, date),
             unknown_zone: plan.unknown,
             meeting_minutes: minutes,
             date: date.to_string(),

@@ -17,7 +17,6 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Duration;
 
 const WRONG: &str = "That email address and password do not match an organiser account.";
 
@@ -90,7 +89,7 @@ pub async fn submit(
     state.login_throttle.clear(&throttle_keys[1]);
     let session = random_token(32);
     let (hash, now) = (token_hash(&session), state.clock.now_naive());
-    let ttl = Duration::hours(i64::from(state.settings.admin.session_ttl_hours));
+    let ttl = state.settings.admin.session_ttl();
     let id = organiser.id.clone();
     db::blocking(&state.pool, move |c| {
         organisers::create_session(c, &hash, &id, now, now + ttl)
