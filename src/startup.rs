@@ -14,7 +14,6 @@ use crate::email::worker::{Worker, WorkerConfig};
 use crate::ops::metrics::Metrics;
 use crate::routes;
 use crate::web::limiter::IpLimiter;
-use crate::web::pages::GroupView;
 use crate::web::request_log;
 use crate::web::state::AppState;
 use crate::web::throttle::LoginThrottle;
@@ -43,7 +42,7 @@ pub fn build_worker(state: &AppState) -> anyhow::Result<Worker> {
     let mailer = Mailer::from_settings(&settings.email, Path::new("data").join("mail"))?;
     let renderer = Renderer {
         keys: state.keys.clone(),
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         base_url: settings.server.base_url.clone(),
         from: settings.email.from.parse().context("email.from")?,
         reply_to: settings.email.reply_to.parse().context("email.reply_to")?,
@@ -96,10 +95,7 @@ impl Application {
         } else {
             None
         };
-        let housekeeping = tokio::spawn(crate::ops::retention::run(
-            self.state.clone(),
-            stop.subscribe(),
-        ));
+        let housekeeping = tokio::spawn(self.state.retention().run(stop.subscribe()));
         let served = self.server.await;
         let _ = stop.send(true);
         let _ = housekeeping.await;
@@ -137,7 +133,6 @@ pub async fn build_state(
         rules: signup_rules(&settings, &keys),
         login_throttle: LoginThrottle::new(settings.admin.login_max_failures, 15 * 60),
         export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
-        group: GroupView::from(&settings.group),
         limiter: IpLimiter::new(&settings.rate_limit),
         settings: settings.clone(),
         pool,

@@ -34,7 +34,7 @@ fn check_page(
     code_error: Option<&str>,
 ) -> HttpResponse {
     render::form_page(req, state, status, |csrf_token| CheckPage {
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         csrf_token,
         code_error: code_error.map(str::to_owned),
     })
@@ -81,7 +81,7 @@ fn confirm_page(
         ),
     };
     let mut response = render::form_page(req, state, status, |csrf_token| ConfirmPage {
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         title: title.to_owned(),
         explanation: explanation.to_owned(),
         state: view,
@@ -205,7 +205,7 @@ fn to_welcome() -> HttpResponse {
 /// `GET /subscriptions/confirmed`.
 pub async fn confirmed(state: web::Data<AppState>) -> HttpResponse {
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "Welcome!",
         &["Your registration is confirmed. A welcome email is on its way, with a link to unsubscribe whenever you like."],
     )

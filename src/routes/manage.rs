@@ -38,7 +38,7 @@ pub async fn show(
         Ok(_) => token_page(
             StatusCode::OK,
             &ManagePage {
-                group: state.group.clone(),
+                group: state.settings.group.clone(),
                 token,
             },
         ),
@@ -64,7 +64,7 @@ pub async fn unsubscribe(
     })
     .await?;
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "You are unsubscribed",
         &["You will get no more mail from the list."],
     )
@@ -88,7 +88,7 @@ pub async fn erase(
     })
     .await?;
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "Your data has been erased",
         &["We have deleted your registration, your consent records and every message queued for you. We keep only a one-way fingerprint of the address, so that an import cannot add it back, and a note that an erasure happened."],
     )
@@ -102,8 +102,12 @@ fn invalid(state: &AppState, status: StatusCode) -> HttpResponse {
     } else {
         "The link may have been copied incompletely, or the registration no longer exists."
     };
-    let page = MessagePage::new(state.group.clone(), "This link is not valid", &[text])
-        .with_link("/subscriptions/check", "Ask for a new link");
+    let page = MessagePage::new(
+        state.settings.group.clone(),
+        "This link is not valid",
+        &[text],
+    )
+    .with_link("/subscriptions/check", "Ask for a new link");
     token_page(status, &page)
 }
 

@@ -41,7 +41,7 @@ fn form_page(
 ) -> HttpResponse {
     render::form_page(req, state, status, |csrf_token| {
         SignupPage::new(
-            state.group.clone(),
+            state.settings.group.clone(),
             &state.settings.signup,
             csrf_token,
             raw,
@@ -221,7 +221,7 @@ fn bad_body(error: BodyError) -> HttpResponse {
 /// 403 for a missing or wrong CSRF token: the form was stale or forged.
 pub fn forbidden(state: &AppState) -> HttpResponse {
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "This form has expired",
         &["For your security, forms are only valid for a day and only from this site. Please go back, reload the page and try again."],
     )

@@ -25,7 +25,7 @@ pub async fn show(
         Some(_) => token_page(
             StatusCode::OK,
             &UnsubscribePage {
-                group: state.group.clone(),
+                group: state.settings.group.clone(),
                 done: false,
                 token,
             },
@@ -49,7 +49,7 @@ pub async fn submit(
         Some(_) => token_page(
             StatusCode::OK,
             &UnsubscribePage {
-                group: state.group.clone(),
+                group: state.settings.group.clone(),
                 done: true,
                 token: String::new(),
             },
@@ -60,7 +60,7 @@ pub async fn submit(
 
 fn unknown(state: &AppState) -> HttpResponse {
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "This link is not valid",
         &["The link may have been copied incompletely, or the registration no longer exists."],
     );

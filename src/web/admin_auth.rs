@@ -85,7 +85,7 @@ pub fn login_page(
     next: Option<String>,
 ) -> HttpResponse {
     render::form_page(req, state, status, |csrf_token| LoginPage {
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         csrf_token,
         error: error.map(str::to_owned),
         next: next.filter(|n| safe_next(n)).unwrap_or_default(),

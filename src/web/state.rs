@@ -7,8 +7,8 @@ use crate::db::Pool;
 use crate::db::signups::SignupRules;
 use crate::db::writer::Writer;
 use crate::ops::metrics::Metrics;
+use crate::ops::retention::Retention;
 use crate::web::limiter::IpLimiter;
-use crate::web::pages::GroupView;
 use crate::web::throttle::LoginThrottle;
 use std::sync::Arc;
 
@@ -21,7 +21,6 @@ pub struct AppState {
     pub rules: SignupRules,
     pub metrics: Arc<Metrics>,
     pub limiter: IpLimiter,
-    pub group: GroupView,
     pub login_throttle: LoginThrottle,
     /// Exports allowed to run at once.
     pub export_slots: Arc<tokio::sync::Semaphore>,
@@ -35,5 +34,16 @@ impl AppState {
     /// Cookies are `Secure` when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.settings.server.base_url.starts_with("https://")
+    }
+
+    /// The housekeeping sweep over this state's storage and limiter.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            pool: self.pool.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
+            limiter: self.limiter.clone(),
+            keep_pending: self.settings.signup.pending_retention(),
+        }
     }
 }

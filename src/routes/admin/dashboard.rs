@@ -72,7 +72,7 @@ pub async fn show(
         &state,
         StatusCode::OK,
         |csrf_token| DashboardPage {
-            group: state.group.clone(),
+            group: state.settings.group.clone(),
             csrf_token,
             totals: dashboard::totals(&data),
             weekly: dashboard::weekly_chart(&data.per_day, now.date_naive()),

@@ -53,7 +53,7 @@ pub async fn search(
         &state,
         StatusCode::OK,
         |csrf_token| SubscriberPage {
-            group: state.group.clone(),
+            group: state.settings.group.clone(),
             csrf_token,
             searched,
             found,
