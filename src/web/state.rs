@@ -8,6 +8,7 @@ use crate::db::signups::SignupRules;
 use crate::db::writer::Writer;
 use crate::ops::metrics::Metrics;
 use crate::ops::retention::Retention;
+use crate::organisers::login::Login;
 use crate::web::limiter::IpLimiter;
 use crate::web::throttle::LoginThrottle;
 use std::sync::Arc;
@@ -36,6 +37,16 @@ impl AppState {
         self.settings.server.base_url.starts_with("https://")
     }
 
+    /// Organiser login over this state's storage and throttle.
+    pub fn login(&self) -> Login<'_> {
+        Login {
+            pool: &self.pool,
+            throttle: &self.login_throttle,
+            clock: &self.clock,
+            session_ttl: self.settings.admin.session_ttl(),
+        }
+    }
+
     /// The housekeeping sweep over this state's storage and limiter.
     pub fn retention(&self) -> Retention {
         Retention {
@@ -46,4 +57,16 @@ impl AppState {
             keep_pending: self.settings.signup.pending_retention(),
         }
     }
+}
+
+/// The shared state, for extractors.
+pub fn from_request(
+    req: &actix_web::HttpRequest,
+) -> Result<actix_web::web::Data<AppState>, actix_web::Error> {
+    req.app_data::<actix_web::web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            crate::web::error::AppError::Internal(anyhow::anyhow!("application state is missing"))
+                .into()
+        })
 }
