@@ -123,28 +123,41 @@ async fn accept(
                 return Ok(Accepted::Invalid(raw, errors));
             }
         };
-    let signup = NewSignup {
-        details,
-        evidence: consent_evidence(req, state, source),
-        actor: "subscriber".to_owned(),
-    };
-    let outcome = state.writer.signup(signup).await?;
+    let outcome = state
+        .writer
+        .signup(new_signup(req, state, details, source))
+        .await?;
     state.metrics.signup(SignupResult::accepted);
-    Ok(Accepted::Signed(match outcome {
-        SignupOutcome::Pending {
-            registration_id, ..
-        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, &registration_id),
-        SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
-    }))
+    Ok(Accepted::Signed(cookie_value(state, &outcome)))
 }
 
-/// The consent record's evidence: where the request came from and the wording agreed to.
-fn consent_evidence(req: &HttpRequest, state: &AppState, source: &str) -> ConsentEvidence {
-    ConsentEvidence {
-        ip: Some(client_ip(req, &state.settings.server.trusted_proxies).to_string()),
-        user_agent: user_agent(req),
-        text_version: state.settings.signup.consent_text_version.clone(),
-        source: source.to_owned(),
+/// The `rollcall_signup` value: bound to the registration when a code was sent.
+fn cookie_value(state: &AppState, outcome: &SignupOutcome) -> String {
+    match outcome {
+        SignupOutcome::Pending {
+            registration_id, ..
+        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, registration_id),
+        SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
+    }
+}
+
+/// The writer's job, with the consent evidence: where the request came from and
+/// the wording agreed to.
+fn new_signup(
+    req: &HttpRequest,
+    state: &AppState,
+    details: SignupDetails,
+    source: &str,
+) -> NewSignup {
+    NewSignup {
+        details,
+        evidence: ConsentEvidence {
+            ip: Some(client_ip(req, &state.settings.server.trusted_proxies).to_string()),
+            user_agent: user_agent(req),
+            text_version: state.settings.signup.consent_text_version.clone(),
+            source: source.to_owned(),
+        },
+        actor: "subscriber".to_owned(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! channel. A client that goes away stops the export (recorded as partial); an
 //! error after the headers truncates the body and is logged.
 
+use crate::db::export_rows::ExportFilter;
 use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, Chunk, ExportJob};
 use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
@@ -30,16 +31,9 @@ pub async fn download(
         Err(message) => return Ok(bad_request(message)),
     };
     let Ok(permit) = state.export_slots.clone().try_acquire_owned() else {
-        return Ok(HttpResponse::ServiceUnavailable()
-            .insert_header((RETRY_AFTER, "30"))
-            .content_type("text/plain; charset=utf-8")
-            .body("Other exports are running. Please try again in a moment."));
+        return Ok(exports_busy());
     };
-    let file_name = format!(
-        "rollcall-{}-{}.csv",
-        filter.status.map_or("all", |s| s.as_str()),
-        state.clock.now().format("%Y-%m-%d")
-    );
+    let file_name = file_name(&state, &filter);
     let job = ExportJob {
         pool: state.pool.clone(),
         clock: state.clock.clone(),
@@ -55,6 +49,23 @@ pub async fn download(
             format!("attachment; filename=\"{file_name}\""),
         ))
         .streaming(stream(job, permit)))
+}
+
+/// 503 while every export slot is taken.
+fn exports_busy() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((RETRY_AFTER, "30"))
+        .content_type("text/plain; charset=utf-8")
+        .body("Other exports are running. Please try again in a moment.")
+}
+
+/// `rollcall-{status or all}-{today}.csv`.
+fn file_name(state: &AppState, filter: &ExportFilter) -> String {
+    format!(
+        "rollcall-{}-{}.csv",
+        filter.status.map_or("all", |s| s.as_str()),
+        state.clock.now().format("%Y-%m-%d")
+    )
 }
 
 /// Runs the export on a blocking thread (holding its slot) and streams its chunks.
