@@ -9,18 +9,13 @@ use crate::db::{self};
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
 use crate::web::forms::FormFields;
+use crate::web::link_token::LinkToken;
 use crate::web::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
 use crate::web::state::AppState;
 use crate::web::{cookies, rate_limit, render};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    pub token: Option<String>,
-}
 
 /// `GET /subscriptions/check`.
 pub async fn check(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -43,10 +38,9 @@ fn check_page(
 /// `GET /subscriptions/confirm?token=T`.
 pub async fn show(
     req: HttpRequest,
-    query: web::Query<TokenQuery>,
+    LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
     let now = state.clock.now_naive();
     let lookup = token.clone();
     let link = db::blocking(&state.pool, move |c| {

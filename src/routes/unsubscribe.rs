@@ -1,9 +1,9 @@
 //! One-click unsubscribe (RFC 8058): the POST works whatever its body and
 //! content type, without cookies, and answers 200 (also when already done).
 
-use super::confirm::TokenQuery;
 use crate::db::{self, lifecycle};
 use crate::web::error::AppError;
+use crate::web::link_token::LinkToken;
 use crate::web::pages::{MessagePage, UnsubscribePage};
 use crate::web::render;
 use crate::web::state::AppState;
@@ -12,10 +12,9 @@ use actix_web::{HttpResponse, web};
 
 /// `GET /unsubscribe?token=T`: a page with one button, or 404.
 pub async fn show(
-    query: web::Query<TokenQuery>,
+    LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
     let lookup = token.clone();
     let target = db::blocking(&state.pool, move |c| {
         lifecycle::unsubscribe_target(c, &lookup)
@@ -36,10 +35,9 @@ pub async fn show(
 
 /// `POST /unsubscribe?token=T`: the body is never read.
 pub async fn submit(
-    query: web::Query<TokenQuery>,
+    LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
     let now = state.clock.now_naive();
     let result = db::blocking(&state.pool, move |c| {
         lifecycle::unsubscribe_with_token(c, &token, "subscriber", now)

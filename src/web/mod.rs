@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod limiter;
+pub mod link_token;
 pub mod pages;
 pub mod rate_limit;
 pub mod render;
