@@ -9,8 +9,11 @@ use crate::db::writer::Writer;
 use crate::ops::metrics::Metrics;
 use crate::ops::retention::Retention;
 use crate::organisers::login::Login;
+use crate::web::error::AppError;
 use crate::web::limiter::IpLimiter;
 use crate::web::throttle::LoginThrottle;
+use actix_web::HttpRequest;
+use actix_web::web::Data;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -60,13 +63,8 @@ impl AppState {
 }
 
 /// The shared state, for extractors.
-pub fn from_request(
-    req: &actix_web::HttpRequest,
-) -> Result<actix_web::web::Data<AppState>, actix_web::Error> {
-    req.app_data::<actix_web::web::Data<AppState>>()
+pub fn from_request(req: &HttpRequest) -> Result<Data<AppState>, actix_web::Error> {
+    req.app_data::<Data<AppState>>()
         .cloned()
-        .ok_or_else(|| {
-            crate::web::error::AppError::Internal(anyhow::anyhow!("application state is missing"))
-                .into()
-        })
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state is missing")).into())
 }
