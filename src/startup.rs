@@ -15,7 +15,6 @@ use crate::ops::metrics::Metrics;
 use crate::ops::supervisor::Background;
 use crate::routes;
 use crate::web::limiter::IpLimiter;
-use crate::web::pages::GroupView;
 use crate::web::request_log;
 use crate::web::state::AppState;
 use crate::web::throttle::LoginThrottle;
@@ -60,7 +59,7 @@ fn new_worker(
     let mailer = Mailer::from_settings(&settings.email, Path::new("data").join("mail"))?;
     let renderer = Renderer {
         keys: keys.clone(),
-        group: GroupView::from(&settings.group),
+        group: settings.group.clone(),
         base_url: settings.server.base_url.to_string(),
         from: settings.email.from.clone(),
         reply_to: settings.email.reply_to.clone(),
@@ -123,10 +122,7 @@ impl Application {
             tracing::info!(destination = %worker.destination(), "email worker enabled");
             background.spawn("email worker", worker.run(stopped));
         }
-        background.spawn(
-            "housekeeping",
-            crate::ops::retention::run(self.state.clone(), stop.subscribe()),
-        );
+        background.spawn("housekeeping", self.state.retention().run(stop.subscribe()));
         let mut server = self.server;
         let handle = server.handle();
         tokio::select! {
@@ -174,7 +170,6 @@ pub async fn build_state(
             settings.admin.login_failure_window().num_seconds(),
         ),
         export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
-        group: GroupView::from(&settings.group),
         limiter: IpLimiter::new(&settings.rate_limit),
         settings: settings.clone(),
         pool,

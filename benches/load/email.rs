@@ -74,7 +74,7 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
         .collect();
     let renderer = Renderer {
         keys: Keys::new(TEST_SECRET.as_bytes()),
-        group: rollcall::web::pages::GroupView::from(&settings.group),
+        group: settings.group.clone(),
         base_url: "http://127.0.0.1:8080".to_owned(),
         from: settings.email.from.clone(),
         reply_to: settings.email.reply_to.clone(),

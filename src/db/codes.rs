@@ -3,12 +3,10 @@
 //! registration across resends, and past the limit only the link works.
 
 use super::registrations::{self, ConfirmEvidence};
-use super::schema::registrations::dsl;
 use super::signups::SignupRules;
 use super::{DbConnection, DbError, lifecycle, tokens, write_transaction};
 use crate::domain::Status;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 /// The result of typing a code.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,9 +48,7 @@ pub fn confirm_with_code(
             lifecycle::confirm_registration(conn, rules, registration_id, evidence, now)?;
             return Ok(CodeResult::Confirmed);
         }
-        diesel::update(dsl::registrations.find(registration_id))
-            .set(dsl::code_failures.eq(dsl::code_failures + 1))
-            .execute(conn)?;
+        registrations::record_code_failure(conn, registration_id)?;
         Ok(if registration.code_failures + 1 >= max_failures {
             CodeResult::Locked
         } else {

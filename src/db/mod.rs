@@ -134,6 +134,12 @@ where
     .map_err(|_| DbError::Join)?
 }
 
+/// Whether the database answers a query: `/ready`'s check.
+pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    Ok(conn.batch_execute("SELECT 1")?)
+}
+
 /// A new random row id (UUIDv7: time-ordered, so keyset pages follow insertion).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

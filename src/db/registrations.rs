@@ -167,6 +167,22 @@ pub fn claim_email_slot(
     Ok(claimed == 1)
 }
 
+/// A resend for a pending registration: its retention clock starts again.
+pub fn record_resend(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(dsl::registrations.find(id))
+        .set(dsl::last_signup_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Counts one wrong confirmation code against the registration.
+pub fn record_code_failure(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
+    diesel::update(dsl::registrations.find(id))
+        .set(dsl::code_failures.eq(dsl::code_failures + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// How a confirmation arrived: link or code, from where.
 #[derive(Debug, Clone)]
 pub struct ConfirmEvidence {

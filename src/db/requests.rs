@@ -2,12 +2,10 @@
 //! the address's state, and both respect the per-address email cooldown.
 
 use super::outbox::MessageKind;
-use super::schema::registrations::dsl;
 use super::signups::{self, SignupRules};
 use super::{DbConnection, DbError, registrations, write_transaction};
 use crate::domain::Status;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 /// A resend: pending → a new confirmation (and the retention clock restarts);
 /// confirmed → "already on the list"; unknown or unsubscribed → nothing.
@@ -28,9 +26,7 @@ pub fn resend(
             Status::Unsubscribed => return Ok(false),
         };
         if kind == MessageKind::Confirmation {
-            diesel::update(dsl::registrations.find(&registration.id))
-                .set(dsl::last_signup_at.eq(now))
-                .execute(conn)?;
+            registrations::record_resend(conn, &registration.id, now)?;
         }
         signups::queue_if_cooled(conn, rules, &registration.id, kind, now)
     })

@@ -1,11 +1,11 @@
 //! Rendering outbox rows into messages. Tokens and codes are re-derived here
 //! from the row's token ids; they are never stored.
 
+use crate::configuration::GroupSettings;
 use crate::crypto::{Keys, TokenPurpose};
 use crate::db::outbox::{MessageKind, OutboxRow};
 use crate::db::registrations::Registration;
 use crate::email::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
-use crate::web::pages::GroupView;
 use askama::Template;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
@@ -15,7 +15,7 @@ macro_rules! message_templates {
         #[derive(Template)]
         #[template(path = $text_path)]
         struct $text<'a> {
-            group: &'a GroupView,
+            group: &'a GroupSettings,
             #[allow(dead_code)]
             subject: &'a str,
             $($field: $ty),*
@@ -24,7 +24,7 @@ macro_rules! message_templates {
         #[derive(Template)]
         #[template(path = $html_path)]
         struct $html<'a> {
-            group: &'a GroupView,
+            group: &'a GroupSettings,
             subject: &'a str,
             $($field: $ty),*
         }
@@ -73,7 +73,7 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct Renderer {
     pub keys: Keys,
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub base_url: String,
     pub from: Mailbox,
     pub reply_to: Mailbox,

@@ -2,39 +2,53 @@
 //! `signup.pending_retention_days` after their last signup or resend (ledger
 //! actor `retention`), and the rate limiter forgets idle addresses.
 
-use crate::db::{self, DbError, erasure};
-use crate::web::state::AppState;
-use actix_web::web;
+use crate::clock::SharedClock;
+use crate::crypto::Keys;
+use crate::db::{self, DbError, Pool, erasure};
+use crate::web::limiter::IpLimiter;
+use chrono::TimeDelta;
 use std::time::Duration;
 use tokio::sync::watch;
 
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
-/// One sweep; returns how many registrations were erased.
-pub async fn sweep(state: &AppState) -> Result<usize, DbError> {
-    let now = state.clock.now_naive();
-    let cutoff = now - state.settings.signup.pending_retention();
-    let keys = state.keys.clone();
-    let erased = db::blocking(&state.pool, move |c| {
-        erasure::erase_stale_pending(c, &keys, cutoff, now)
-    })
-    .await?;
-    if erased > 0 {
-        tracing::info!(erased, "erased registrations never confirmed");
-    }
-    state.limiter.shrink();
-    Ok(erased)
+/// What a sweep works on.
+pub struct Retention {
+    pub pool: Pool,
+    pub keys: Keys,
+    pub clock: SharedClock,
+    pub limiter: IpLimiter,
+    /// How long a registration may stay pending (`signup.pending_retention_days`).
+    pub keep_pending: TimeDelta,
 }
 
-/// Sweeps at start and then hourly until `shutdown` turns true.
-pub async fn run(state: web::Data<AppState>, mut shutdown: watch::Receiver<bool>) {
-    while !*shutdown.borrow() {
-        if let Err(error) = sweep(&state).await {
-            tracing::warn!(%error, "retention sweep failed; will try again");
+impl Retention {
+    /// One sweep; returns how many registrations were erased.
+    pub async fn sweep(&self) -> Result<usize, DbError> {
+        let now = self.clock.now_naive();
+        let cutoff = now - self.keep_pending;
+        let keys = self.keys.clone();
+        let erased = db::blocking(&self.pool, move |c| {
+            erasure::erase_stale_pending(c, &keys, cutoff, now)
+        })
+        .await?;
+        if erased > 0 {
+            tracing::info!(erased, "erased registrations never confirmed");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
-            _ = shutdown.changed() => {}
+        self.limiter.shrink();
+        Ok(erased)
+    }
+
+    /// Sweeps at start and then hourly until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            if let Err(error) = self.sweep().await {
+                tracing::warn!(%error, "retention sweep failed; will try again");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(SWEEP_EVERY) => {}
+                _ = shutdown.changed() => {}
+            }
         }
     }
 }

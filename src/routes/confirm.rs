@@ -1,26 +1,21 @@
 //! Confirmation: GET shows one button and never changes state; POST confirms
 //! with the link's token, or with the 6-digit code and the `rollcall_signup` cookie.
 
-use super::signup::{SIGNUP_COOKIE, too_many_requests};
+use super::signup::SIGNUP_COOKIE;
 use crate::db::codes::{self, CodeResult};
 use crate::db::lifecycle::{self, ConfirmLink, Confirmation};
 use crate::db::registrations::ConfirmEvidence;
 use crate::db::{self};
-use crate::web::body::{decode_form, form_value};
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
+use crate::web::forms::FormFields;
+use crate::web::link_token::LinkToken;
 use crate::web::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
 use crate::web::state::AppState;
-use crate::web::{cookies, render};
+use crate::web::{cookies, rate_limit, render};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    pub token: Option<String>,
-}
 
 /// `GET /subscriptions/check`.
 pub async fn check(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -34,7 +29,7 @@ fn check_page(
     code_error: Option<&str>,
 ) -> HttpResponse {
     render::form_page(req, state, status, |csrf_token| CheckPage {
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         csrf_token,
         code_error: code_error.map(str::to_owned),
     })
@@ -43,10 +38,9 @@ fn check_page(
 /// `GET /subscriptions/confirm?token=T`.
 pub async fn show(
     req: HttpRequest,
-    query: web::Query<TokenQuery>,
+    LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
     let now = state.clock.now_naive();
     let lookup = token.clone();
     let link = db::blocking(&state.pool, move |c| {
@@ -81,7 +75,7 @@ fn confirm_page(
         ),
     };
     let mut response = render::form_page(req, state, status, |csrf_token| ConfirmPage {
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         title: title.to_owned(),
         explanation: explanation.to_owned(),
         state: view,
@@ -92,22 +86,15 @@ fn confirm_page(
 }
 
 /// `POST /subscriptions/confirm`: `token`, or `code` with the signup cookie.
+/// The body is read before the rate limit, so that only code attempts take from the bucket.
 pub async fn submit(
+    form: FormFields,
     req: HttpRequest,
-    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Ok(pairs) = decode_form(&body) else {
-        return Ok(HttpResponse::BadRequest()
-            .content_type("text/plain; charset=utf-8")
-            .body("The form could not be read."));
-    };
-    match form_value(&pairs, "token").filter(|t| !t.is_empty()) {
+    match form.get("token").filter(|t| !t.is_empty()) {
         Some(token) => confirm_by_token(&req, &state, token).await,
-        None => {
-            let code = form_value(&pairs, "code").unwrap_or_default();
-            confirm_by_code(&req, &state, code.trim().to_owned()).await
-        }
+        None => confirm_by_code(&req, &state, form.text("code").trim().to_owned()).await,
     }
 }
 
@@ -144,6 +131,7 @@ async fn confirm_by_token(
 
 const WRONG_CODE: &str =
     "That code is not right. Check the email and try again, or use the link in it.";
+const LOCKED: &str = "Too many wrong codes. Please use the link in the email instead.";
 
 /// Codes count against the per-IP limit, and work only with the signup cookie.
 async fn confirm_by_code(
@@ -151,23 +139,12 @@ async fn confirm_by_code(
     state: &web::Data<AppState>,
     code: String,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(wait) = state
-        .limiter
-        .check(client_ip(req, &state.settings.server.trusted_proxies))
-    {
-        return Ok(too_many_requests(wait));
+    if let Some(refused) = rate_limit::refused(req, state) {
+        return Ok(refused);
     }
-    let registration_id = req.cookie(SIGNUP_COOKIE).and_then(|c| {
-        cookies::verified_value(&state.keys, SIGNUP_COOKIE, c.value()).map(str::to_owned)
-    });
     let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    let Some(registration_id) = registration_id.filter(|_| well_formed) else {
-        return Ok(check_page(
-            req,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(WRONG_CODE),
-        ));
+    let Some(registration_id) = signup_cookie(req, state).filter(|_| well_formed) else {
+        return Ok(wrong_code(req, state, WRONG_CODE));
     };
     let (rules, evidence, now) = (
         state.rules.clone(),
@@ -181,19 +158,20 @@ async fn confirm_by_code(
     .await?;
     Ok(match result {
         CodeResult::Confirmed | CodeResult::AlreadyConfirmed => to_welcome(),
-        CodeResult::Wrong => check_page(
-            req,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(WRONG_CODE),
-        ),
-        CodeResult::Locked => check_page(
-            req,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("Too many wrong codes. Please use the link in the email instead."),
-        ),
+        CodeResult::Wrong => wrong_code(req, state, WRONG_CODE),
+        CodeResult::Locked => wrong_code(req, state, LOCKED),
     })
+}
+
+/// The registration the `rollcall_signup` cookie binds a code to, if its signature holds.
+fn signup_cookie(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let cookie = req.cookie(SIGNUP_COOKIE)?;
+    cookies::verified_value(&state.keys, SIGNUP_COOKIE, cookie.value()).map(str::to_owned)
+}
+
+/// The check page again, 422, saying why the code did not work.
+fn wrong_code(req: &HttpRequest, state: &AppState, why: &str) -> HttpResponse {
+    check_page(req, state, StatusCode::UNPROCESSABLE_ENTITY, Some(why))
 }
 
 fn to_welcome() -> HttpResponse {
@@ -205,7 +183,7 @@ fn to_welcome() -> HttpResponse {
 /// `GET /subscriptions/confirmed`.
 pub async fn confirmed(state: web::Data<AppState>) -> HttpResponse {
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "Welcome!",
         &["Your registration is confirmed. A welcome email is on its way, with a link to unsubscribe whenever you like."],
     )

@@ -13,12 +13,7 @@ pub async fn health() -> HttpResponse {
 
 /// 200 when the database answers a query, else 503.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let answered = db::blocking(&state.pool, |conn| {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("SELECT 1").map_err(db::DbError::from)
-    })
-    .await;
-    match answered {
+    match db::blocking(&state.pool, db::ping).await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(error) => {
             tracing::warn!(%error, "not ready");

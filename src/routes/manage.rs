@@ -1,70 +1,74 @@
 //! Manage my registration: a 24-hour link with Unsubscribe and Erase-my-data.
 
-use super::confirm::TokenQuery;
 use crate::crypto::TokenPurpose;
 use crate::db::tokens::{self, TokenRow};
 use crate::db::{self, DbError, erasure, lifecycle};
 use crate::web::error::AppError;
+use crate::web::link_token::LinkToken;
 use crate::web::pages::{ManagePage, MessagePage};
 use crate::web::render;
-use crate::web::state::AppState;
+use crate::web::responses::refusal;
+use crate::web::state::{self, AppState};
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{Error, FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
 
-/// The manage token's row if it is known and unexpired.
-async fn live_token(
-    state: &AppState,
+/// A manage link whose token is known and unexpired; otherwise the request is
+/// answered with the "not valid" page (404, or 410 when expired).
+pub struct LiveManageLink {
     token: String,
-) -> Result<Result<TokenRow, StatusCode>, AppError> {
-    let now = state.clock.now_naive();
-    let row = db::blocking(&state.pool, move |c| {
-        tokens::find(c, TokenPurpose::Manage, &token)
-    })
-    .await?;
-    Ok(match row {
-        None => Err(StatusCode::NOT_FOUND),
-        Some(row) if row.is_expired(now) => Err(StatusCode::GONE),
-        Some(row) => Ok(row),
-    })
+    row: TokenRow,
+}
+
+impl LiveManageLink {
+    async fn extract(req: HttpRequest, mut payload: Payload) -> Result<Self, Error> {
+        let LinkToken(token) = LinkToken::from_request(&req, &mut payload).await?;
+        let state = state::from_request(&req)?;
+        let (lookup, now) = (token.clone(), state.clock.now_naive());
+        let row = db::blocking(&state.pool, move |c| {
+            tokens::find(c, TokenPurpose::Manage, &lookup)
+        })
+        .await
+        .map_err(AppError::from)?;
+        match row {
+            None => Err(refusal(invalid(&state, StatusCode::NOT_FOUND))),
+            Some(row) if row.is_expired(now) => Err(refusal(invalid(&state, StatusCode::GONE))),
+            Some(row) => Ok(Self { token, row }),
+        }
+    }
+}
+
+impl FromRequest for LiveManageLink {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        Box::pin(Self::extract(req.clone(), payload.take()))
+    }
 }
 
 /// `GET /manage?token=T`.
-pub async fn show(
-    query: web::Query<TokenQuery>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
-    Ok(match live_token(&state, token.clone()).await? {
-        Ok(_) => token_page(
-            StatusCode::OK,
-            &ManagePage {
-                group: state.group.clone(),
-                token,
-            },
-        ),
-        Err(status) => invalid(&state, status),
-    })
+pub async fn show(link: LiveManageLink, state: web::Data<AppState>) -> HttpResponse {
+    let page = ManagePage {
+        group: state.settings.group.clone(),
+        token: link.token,
+    };
+    token_page(StatusCode::OK, &page)
 }
 
 /// `POST /manage/unsubscribe?token=T`.
 pub async fn unsubscribe(
-    query: web::Query<TokenQuery>,
+    link: LiveManageLink,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
-    let row = match live_token(&state, token).await? {
-        Ok(row) => row,
-        Err(status) => return Ok(invalid(&state, status)),
-    };
-    let now = state.clock.now_naive();
+    let (id, now) = (link.row.registration_id, state.clock.now_naive());
     db::blocking(&state.pool, move |c| {
-        db::write_transaction(c, |c| {
-            lifecycle::unsubscribe(c, &row.registration_id, "subscriber", now)
-        })
+        db::write_transaction(c, |c| lifecycle::unsubscribe(c, &id, "subscriber", now))
     })
     .await?;
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "You are unsubscribed",
         &["You will get no more mail from the list."],
     )
@@ -74,21 +78,20 @@ pub async fn unsubscribe(
 
 /// `POST /manage/erase?token=T`: everything about the person goes.
 pub async fn erase(
-    query: web::Query<TokenQuery>,
+    link: LiveManageLink,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
-    let row = match live_token(&state, token).await? {
-        Ok(row) => row,
-        Err(status) => return Ok(invalid(&state, status)),
-    };
-    let (keys, now) = (state.keys.clone(), state.clock.now_naive());
+    let (id, keys, now) = (
+        link.row.registration_id,
+        state.keys.clone(),
+        state.clock.now_naive(),
+    );
     db::blocking(&state.pool, move |c| -> Result<bool, DbError> {
-        erasure::erase(c, &keys, &row.registration_id, "subscriber", now)
+        erasure::erase(c, &keys, &id, "subscriber", now)
     })
     .await?;
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "Your data has been erased",
         &["We have deleted your registration, your consent records and every message queued for you. We keep only a one-way fingerprint of the address, so that an import cannot add it back, and a note that an erasure happened."],
     )
@@ -102,8 +105,12 @@ fn invalid(state: &AppState, status: StatusCode) -> HttpResponse {
     } else {
         "The link may have been copied incompletely, or the registration no longer exists."
     };
-    let page = MessagePage::new(state.group.clone(), "This link is not valid", &[text])
-        .with_link("/subscriptions/check", "Ask for a new link");
+    let page = MessagePage::new(
+        state.settings.group.clone(),
+        "This link is not valid",
+        &[text],
+    )
+    .with_link("/subscriptions/check", "Ask for a new link");
     token_page(status, &page)
 }
 

@@ -10,10 +10,10 @@ use actix_web::{HttpResponse, web};
 pub async fn privacy(state: web::Data<AppState>) -> HttpResponse {
     let contact = format!(
         "To ask what we hold about you, or to have it erased, use the manage form on the check page or write to {}.",
-        state.group.contact_email
+        state.settings.group.contact_email
     );
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "Privacy notice",
         &[
             "When you register we keep the details you type (email address, name, and optionally organisation, its type, country, time zone and interests), when you agreed and to which wording, and the network address and browser name your request came from, as a record of your consent.",

@@ -1,61 +1,43 @@
 //! `POST /subscriptions/resend` and `POST /subscriptions/manage`: both answer
 //! 303 to the check page in every case, so they reveal nothing about an address.
 
-use super::signup::{forbidden, too_many_requests};
 use crate::db::requests;
 use crate::db::signups::SignupRules;
 use crate::db::{self, DbConnection, DbError};
 use crate::domain::EmailAddress;
-use crate::web::body::{decode_form, form_value};
-use crate::web::client::client_ip;
-use crate::web::csrf;
 use crate::web::error::AppError;
+use crate::web::forms::{CsrfForm, FormFields};
+use crate::web::rate_limit::RateLimited;
 use crate::web::state::AppState;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::NaiveDateTime;
 
 type Request = fn(&mut DbConnection, &SignupRules, &str, NaiveDateTime) -> Result<bool, DbError>;
 
 pub async fn resend(
-    req: HttpRequest,
-    body: web::Bytes,
+    _: RateLimited,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    handle(req, body, state, requests::resend).await
+    handle(form, state, requests::resend).await
 }
 
 pub async fn manage(
-    req: HttpRequest,
-    body: web::Bytes,
+    _: RateLimited,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    handle(req, body, state, requests::request_manage_link).await
+    handle(form, state, requests::request_manage_link).await
 }
 
 async fn handle(
-    req: HttpRequest,
-    body: web::Bytes,
+    form: FormFields,
     state: web::Data<AppState>,
     request: Request,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(wait) = state
-        .limiter
-        .check(client_ip(&req, &state.settings.server.trusted_proxies))
-    {
-        return Ok(too_many_requests(wait));
-    }
-    let Ok(pairs) = decode_form(&body) else {
-        return Ok(HttpResponse::BadRequest()
-            .content_type("text/plain; charset=utf-8")
-            .body("The form could not be read."));
-    };
-    let token = form_value(&pairs, "csrf_token");
-    if !csrf::is_valid(&req, &state.keys, state.now_unix(), token.as_deref()) {
-        return Ok(forbidden(&state));
-    }
     // A malformed address is answered like any other: nothing to send.
-    if let Some(email) = form_value(&pairs, "email").and_then(|e| EmailAddress::parse(&e).ok()) {
+    if let Some(email) = form.get("email").and_then(|e| EmailAddress::parse(&e).ok()) {
         let (rules, now, key) = (
             state.rules.clone(),
             state.clock.now_naive(),

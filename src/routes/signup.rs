@@ -5,15 +5,17 @@ use crate::db::consents::ConsentEvidence;
 use crate::db::signups::{NewSignup, SignupOutcome};
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
 use crate::ops::metrics::SignupResult;
-use crate::web::body::{self, BodyError, SubmittedSignup};
+use crate::web::body::SubmittedSignup;
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
-use crate::web::pages::{MessagePage, SignupPage};
+use crate::web::forms::{SignupForm, SignupJson};
+use crate::web::pages::SignupPage;
+use crate::web::rate_limit::SignupRateLimited;
 use crate::web::state::AppState;
-use crate::web::{cookies, csrf, render};
+use crate::web::{cookies, render};
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -41,7 +43,7 @@ fn form_page(
 ) -> HttpResponse {
     render::form_page(req, state, status, |csrf_token| {
         SignupPage::new(
-            state.group.clone(),
+            state.settings.group.clone(),
             &state.settings.signup,
             csrf_token,
             raw,
@@ -52,65 +54,41 @@ fn form_page(
 
 /// `POST /subscriptions`: form submit → 303 to the check page, or 422 with the form.
 pub async fn submit_form(
+    _: SignupRateLimited,
+    SignupForm(submitted): SignupForm,
     req: HttpRequest,
-    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(wait) = rate_limit(&req, &state) {
-        return Ok(too_many_requests(wait));
-    }
-    let submitted = match body::signup_from_form(&body) {
-        Ok(submitted) => submitted,
-        Err(error) => return Ok(bad_body(error)),
-    };
-    if !csrf::is_valid(
-        &req,
-        &state.keys,
-        state.now_unix(),
-        submitted.csrf_token.as_deref(),
-    ) {
-        return Ok(forbidden(&state));
-    }
-    match accept(&req, &state, submitted, "form").await? {
-        Accepted::Signed(cookie_value) => Ok(HttpResponse::SeeOther()
+    Ok(match accept(&req, &state, submitted, "form").await? {
+        Accepted::Signed(cookie_value) => HttpResponse::SeeOther()
             .insert_header((LOCATION, "/subscriptions/check"))
             .cookie(signup_cookie(&state, cookie_value))
-            .finish()),
-        Accepted::Invalid(raw, errors) => Ok(form_page(
+            .finish(),
+        Accepted::Invalid(raw, errors) => form_page(
             &req,
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             &raw,
             &errors,
-        )),
-    }
+        ),
+    })
 }
 
 /// `POST /api/v1/subscriptions`: JSON → 202 `{"status":"pending"}`, or 422 with field errors.
 pub async fn submit_api(
+    _: SignupRateLimited,
+    SignupJson(submitted): SignupJson,
     req: HttpRequest,
-    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(wait) = rate_limit(&req, &state) {
-        return Ok(too_many_requests(wait));
-    }
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let submitted = match body::signup_from_json(content_type, &body) {
-        Ok(submitted) => submitted,
-        Err(error) => return Ok(bad_body(error)),
-    };
-    match accept(&req, &state, submitted, "api").await? {
-        Accepted::Signed(cookie_value) => Ok(HttpResponse::Accepted()
+    Ok(match accept(&req, &state, submitted, "api").await? {
+        Accepted::Signed(cookie_value) => HttpResponse::Accepted()
             .cookie(signup_cookie(&state, cookie_value))
-            .json(json!({"status": "pending"}))),
+            .json(json!({"status": "pending"})),
         Accepted::Invalid(_, errors) => {
-            Ok(HttpResponse::UnprocessableEntity().json(json!({"errors": errors})))
+            HttpResponse::UnprocessableEntity().json(json!({"errors": errors}))
         }
-    }
+    })
 }
 
 enum Accepted {
@@ -145,7 +123,33 @@ async fn accept(
                 return Ok(Accepted::Invalid(raw, errors));
             }
         };
-    let signup = NewSignup {
+    let outcome = state
+        .writer
+        .signup(new_signup(req, state, details, source))
+        .await?;
+    state.metrics.signup(SignupResult::accepted);
+    Ok(Accepted::Signed(cookie_value(state, &outcome)))
+}
+
+/// The `rollcall_signup` value: bound to the registration when a code was sent.
+fn cookie_value(state: &AppState, outcome: &SignupOutcome) -> String {
+    match outcome {
+        SignupOutcome::Pending {
+            registration_id, ..
+        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, registration_id),
+        SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
+    }
+}
+
+/// The writer's job, with the consent evidence: where the request came from and
+/// the wording agreed to.
+fn new_signup(
+    req: &HttpRequest,
+    state: &AppState,
+    details: SignupDetails,
+    source: &str,
+) -> NewSignup {
+    NewSignup {
         details,
         evidence: ConsentEvidence {
             ip: Some(client_ip(req, &state.settings.server.trusted_proxies).to_string()),
@@ -154,15 +158,7 @@ async fn accept(
             source: source.to_owned(),
         },
         actor: "subscriber".to_owned(),
-    };
-    let outcome = state.writer.signup(signup).await?;
-    state.metrics.signup(SignupResult::accepted);
-    Ok(Accepted::Signed(match outcome {
-        SignupOutcome::Pending {
-            registration_id, ..
-        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, &registration_id),
-        SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
-    }))
+    }
 }
 
 /// A cookie value shaped like a real one that binds to no registration.
@@ -178,53 +174,4 @@ fn signup_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<'
         state.secure_cookies(),
         SameSite::Lax,
     )
-}
-
-fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), u64> {
-    let result = state
-        .limiter
-        .check(client_ip(req, &state.settings.server.trusted_proxies));
-    if result.is_err() {
-        state.metrics.signup(SignupResult::rate_limited);
-    }
-    result
-}
-
-/// 429 with `Retry-After`.
-pub fn too_many_requests(wait_secs: u64) -> HttpResponse {
-    HttpResponse::TooManyRequests()
-        .insert_header((RETRY_AFTER, wait_secs.max(1).to_string()))
-        .content_type("text/plain; charset=utf-8")
-        .body("Too many requests from your address. Please wait a minute and try again.")
-}
-
-fn bad_body(error: BodyError) -> HttpResponse {
-    let (status, text) = match error {
-        BodyError::NotUrlencoded => (
-            StatusCode::BAD_REQUEST,
-            "The form could not be read. Please go back and try again.",
-        ),
-        BodyError::NotJsonObject => (
-            StatusCode::BAD_REQUEST,
-            "The request body must be a JSON object.",
-        ),
-        BodyError::NotJsonContentType => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the request with Content-Type: application/json.",
-        ),
-    };
-    HttpResponse::build(status)
-        .content_type("text/plain; charset=utf-8")
-        .body(text)
-}
-
-/// 403 for a missing or wrong CSRF token: the form was stale or forged.
-pub fn forbidden(state: &AppState) -> HttpResponse {
-    let page = MessagePage::new(
-        state.group.clone(),
-        "This form has expired",
-        &["For your security, forms are only valid for a day and only from this site. Please go back, reload the page and try again."],
-    )
-    .with_link("/", "Back to the form");
-    render::page(StatusCode::FORBIDDEN, &page)
 }

@@ -1,9 +1,9 @@
 //! One-click unsubscribe (RFC 8058): the POST works whatever its body and
 //! content type, without cookies, and answers 200 (also when already done).
 
-use super::confirm::TokenQuery;
 use crate::db::{self, lifecycle};
 use crate::web::error::AppError;
+use crate::web::link_token::LinkToken;
 use crate::web::pages::{MessagePage, UnsubscribePage};
 use crate::web::render;
 use crate::web::state::AppState;
@@ -12,10 +12,9 @@ use actix_web::{HttpResponse, web};
 
 /// `GET /unsubscribe?token=T`: a page with one button, or 404.
 pub async fn show(
-    query: web::Query<TokenQuery>,
+    LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
     let lookup = token.clone();
     let target = db::blocking(&state.pool, move |c| {
         lifecycle::unsubscribe_target(c, &lookup)
@@ -25,7 +24,7 @@ pub async fn show(
         Some(_) => token_page(
             StatusCode::OK,
             &UnsubscribePage {
-                group: state.group.clone(),
+                group: state.settings.group.clone(),
                 done: false,
                 token,
             },
@@ -36,10 +35,9 @@ pub async fn show(
 
 /// `POST /unsubscribe?token=T`: the body is never read.
 pub async fn submit(
-    query: web::Query<TokenQuery>,
+    LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let token = query.into_inner().token.unwrap_or_default();
     let now = state.clock.now_naive();
     let result = db::blocking(&state.pool, move |c| {
         lifecycle::unsubscribe_with_token(c, &token, "subscriber", now)
@@ -49,7 +47,7 @@ pub async fn submit(
         Some(_) => token_page(
             StatusCode::OK,
             &UnsubscribePage {
-                group: state.group.clone(),
+                group: state.settings.group.clone(),
                 done: true,
                 token: String::new(),
             },
@@ -60,7 +58,7 @@ pub async fn submit(
 
 fn unknown(state: &AppState) -> HttpResponse {
     let page = MessagePage::new(
-        state.group.clone(),
+        state.settings.group.clone(),
         "This link is not valid",
         &["The link may have been copied incompletely, or the registration no longer exists."],
     );

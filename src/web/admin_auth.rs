@@ -1,31 +1,79 @@
 //! Who is asking, on the organiser pages: a server-side session (cookie
 //! `rollcall_session`, its id stored hashed) or, for GETs, a bearer token.
 //! Without either the answer is 401: the login form for browsers, JSON for the rest.
+//! [`SignedIn`] is the extractor every organiser route starts with.
 
 use crate::crypto::token_hash;
 use crate::db::organisers::{self, Organiser};
 use crate::db::{self};
+use crate::web::body::{decode_form, form_value};
 use crate::web::error::AppError;
+use crate::web::forms::{csrf_holds, read_body};
 use crate::web::pages::LoginPage;
 use crate::web::render;
-use crate::web::state::AppState;
-use actix_web::http::StatusCode;
+use crate::web::responses::{forbidden, refusal};
+use crate::web::state::{self, AppState};
+use actix_web::dev::Payload;
 use actix_web::http::header::{ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{Error, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
 
 pub const SESSION_COOKIE: &str = "rollcall_session";
 
+/// The organiser behind a request under `/admin`. A GET may come with a session
+/// or a bearer token; any other method needs a session and the form's
+/// `csrf_token` (the body is read first, so an oversized one is still a 413).
+pub struct SignedIn(pub Organiser);
+
+impl SignedIn {
+    /// The ledger actor for this organiser's actions.
+    pub fn actor(&self) -> String {
+        format!("organiser:{}", self.0.email)
+    }
+
+    async fn extract(req: HttpRequest, mut payload: Payload) -> Result<Self, Error> {
+        let state = state::from_request(&req)?;
+        if req.method() == Method::GET {
+            return match organiser(&req, &state, Allow::SessionOrBearer).await? {
+                Some(organiser) => Ok(SignedIn(organiser)),
+                None => Err(refusal(unauthorized(&req, &state))),
+            };
+        }
+        let body = read_body(&req, &mut payload).await?;
+        let Some(organiser) = organiser(&req, &state, Allow::SessionOnly).await? else {
+            return Err(refusal(unauthorized(&req, &state)));
+        };
+        let token = decode_form(&body)
+            .ok()
+            .and_then(|pairs| form_value(&pairs, "csrf_token"));
+        if !csrf_holds(&req, &state, token.as_deref()) {
+            return Err(refusal(forbidden(&state.settings.group)));
+        }
+        Ok(SignedIn(organiser))
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        Box::pin(Self::extract(req.clone(), payload.take()))
+    }
+}
+
 /// How a request may authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Allow {
+enum Allow {
     /// GETs: a session or a bearer token.
     SessionOrBearer,
-    /// POSTs: a session only (and the handler checks CSRF).
+    /// POSTs: a session only (and the CSRF token).
     SessionOnly,
 }
 
 /// The organiser making the request, if any.
-pub async fn organiser(
+async fn organiser(
     req: &HttpRequest,
     state: &AppState,
     allow: Allow,
@@ -65,7 +113,7 @@ fn wants_html(req: &HttpRequest) -> bool {
 }
 
 /// 401: the login form for a browser, JSON with `WWW-Authenticate` otherwise.
-pub fn unauthorized(req: &HttpRequest, state: &AppState) -> HttpResponse {
+fn unauthorized(req: &HttpRequest, state: &AppState) -> HttpResponse {
     if wants_html(req) {
         let next = req.uri().path_and_query().map(|p| p.as_str().to_owned());
         login_page(req, state, StatusCode::UNAUTHORIZED, None, next)
@@ -85,7 +133,7 @@ pub fn login_page(
     next: Option<String>,
 ) -> HttpResponse {
     render::form_page(req, state, status, |csrf_token| LoginPage {
-        group: state.group.clone(),
+        group: state.settings.group.clone(),
         csrf_token,
         error: error.map(str::to_owned),
         next: next.filter(|n| safe_next(n)).unwrap_or_default(),

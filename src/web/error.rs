@@ -3,6 +3,7 @@
 //! 500 with a generic body: the cause chain goes to the log, never to the user).
 
 use crate::db::DbError;
+use crate::organisers::login::LoginError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
@@ -33,6 +34,15 @@ impl From<DbError> for AppError {
             AppError::Unavailable(error)
         } else {
             AppError::Internal(error.into())
+        }
+    }
+}
+
+impl From<LoginError> for AppError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::Db(error) => error.into(),
+            LoginError::PasswordCheck(_) => AppError::Internal(error.into()),
         }
     }
 }

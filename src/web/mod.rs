@@ -1,5 +1,6 @@
-//! HTTP plumbing shared by the route handlers: client address, CSRF, rate limit,
-//! request bodies, rendering and the error-to-response mapping.
+//! HTTP plumbing shared by the route handlers: the extractors (organiser, CSRF
+//! form, signup bodies, rate limit), the shared refusals, client address, CSRF,
+//! rendering and the error-to-response mapping.
 
 pub mod admin_auth;
 pub mod body;
@@ -7,9 +8,13 @@ pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod forms;
 pub mod limiter;
+pub mod link_token;
 pub mod pages;
+pub mod rate_limit;
 pub mod render;
 pub(crate) mod request_log;
+pub mod responses;
 pub mod state;
 pub mod throttle;

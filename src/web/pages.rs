@@ -6,30 +6,6 @@ use crate::domain::{Country, FieldErrors, OrgType, RawSignup, TimeZoneName};
 use askama::Template;
 use std::collections::BTreeMap;
 
-/// The group's identity, shown in every page header and footer.
-#[derive(Debug, Clone)]
-pub struct GroupView {
-    pub name: String,
-    pub description: String,
-    pub contact_email: String,
-    pub website: String,
-    pub postal_address: String,
-    pub privacy_url: String,
-}
-
-impl From<&GroupSettings> for GroupView {
-    fn from(g: &GroupSettings) -> Self {
-        Self {
-            name: g.name.clone(),
-            description: g.description.clone(),
-            contact_email: g.contact_email.clone(),
-            website: g.website.clone(),
-            postal_address: g.postal_address.clone(),
-            privacy_url: g.privacy_url.clone(),
-        }
-    }
-}
-
 /// One `<option>` or checkbox. An empty value is a separator.
 #[derive(Debug, Clone)]
 pub struct Choice {
@@ -99,7 +75,7 @@ pub struct FormValues {
 #[derive(Template)]
 #[template(path = "signup.html")]
 pub struct SignupPage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub csrf_token: String,
     pub consent_text: String,
     pub form: FormValues,
@@ -113,7 +89,7 @@ pub struct SignupPage {
 impl SignupPage {
     /// The form, blank or filled with what was submitted.
     pub fn new(
-        group: GroupView,
+        group: GroupSettings,
         signup: &SignupSettings,
         csrf_token: String,
         raw: &RawSignup,
@@ -188,14 +164,14 @@ fn timezone_choices(featured: &[TimeZoneName], current: Option<&str>) -> Vec<Cho
 #[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub title: String,
     pub paragraphs: Vec<String>,
     pub link: Option<(String, String)>,
 }
 
 impl MessagePage {
-    pub fn new(group: GroupView, title: &str, paragraphs: &[&str]) -> Self {
+    pub fn new(group: GroupSettings, title: &str, paragraphs: &[&str]) -> Self {
         Self {
             group,
             title: title.to_owned(),
@@ -214,7 +190,7 @@ impl MessagePage {
 #[derive(Template)]
 #[template(path = "check.html")]
 pub struct CheckPage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub csrf_token: String,
     pub code_error: Option<String>,
 }
@@ -231,7 +207,7 @@ pub enum ConfirmState {
 #[derive(Template)]
 #[template(path = "confirm.html")]
 pub struct ConfirmPage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub title: String,
     pub explanation: String,
     pub state: ConfirmState,
@@ -241,7 +217,7 @@ pub struct ConfirmPage {
 #[derive(Template)]
 #[template(path = "unsubscribe.html")]
 pub struct UnsubscribePage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub done: bool,
     pub token: String,
 }
@@ -249,14 +225,14 @@ pub struct UnsubscribePage {
 #[derive(Template)]
 #[template(path = "manage.html")]
 pub struct ManagePage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub token: String,
 }
 
 #[derive(Template)]
 #[template(path = "admin/login.html")]
 pub struct LoginPage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub csrf_token: String,
     pub error: Option<String>,
     pub next: String,
@@ -273,7 +249,7 @@ pub struct SubscriberView {
 #[derive(Template)]
 #[template(path = "admin/subscriber.html")]
 pub struct SubscriberPage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub csrf_token: String,
     pub searched: String,
     pub found: Option<SubscriberView>,
@@ -291,7 +267,7 @@ pub fn show_optional_time(t: &Option<chrono::NaiveDateTime>) -> String {
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
 pub struct DashboardPage {
-    pub group: GroupView,
+    pub group: GroupSettings,
     pub csrf_token: String,
     pub totals: Vec<(String, i64)>,
     pub weekly: crate::organisers::charts::BarChart,

@@ -7,9 +7,13 @@ use crate::db::Pool;
 use crate::db::signups::SignupRules;
 use crate::db::writer::Writer;
 use crate::ops::metrics::Metrics;
+use crate::ops::retention::Retention;
+use crate::organisers::login::Login;
+use crate::web::error::AppError;
 use crate::web::limiter::IpLimiter;
-use crate::web::pages::GroupView;
 use crate::web::throttle::LoginThrottle;
+use actix_web::HttpRequest;
+use actix_web::web::Data;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -21,7 +25,6 @@ pub struct AppState {
     pub rules: SignupRules,
     pub metrics: Arc<Metrics>,
     pub limiter: IpLimiter,
-    pub group: GroupView,
     pub login_throttle: LoginThrottle,
     /// Exports allowed to run at once.
     pub export_slots: Arc<tokio::sync::Semaphore>,
@@ -36,4 +39,32 @@ impl AppState {
     pub fn secure_cookies(&self) -> bool {
         self.settings.server.base_url.is_https()
     }
+
+    /// Organiser login over this state's storage and throttle.
+    pub fn login(&self) -> Login<'_> {
+        Login {
+            pool: &self.pool,
+            throttle: &self.login_throttle,
+            clock: &self.clock,
+            session_ttl: self.settings.admin.session_ttl(),
+        }
+    }
+
+    /// The housekeeping sweep over this state's storage and limiter.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            pool: self.pool.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
+            limiter: self.limiter.clone(),
+            keep_pending: self.settings.signup.pending_retention(),
+        }
+    }
+}
+
+/// The shared state, for extractors.
+pub fn from_request(req: &HttpRequest) -> Result<Data<AppState>, actix_web::Error> {
+    req.app_data::<Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state is missing")).into())
 }

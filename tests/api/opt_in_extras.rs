@@ -319,16 +319,9 @@ async fn retention_erases_registrations_never_confirmed(backend: Backend) {
     app.clock.advance(
         Duration::days(i64::from(app.settings.signup.pending_retention_days)) - Duration::hours(1),
     );
-    assert_eq!(
-        rollcall::ops::retention::sweep(&app.state).await.unwrap(),
-        0,
-        "not yet"
-    );
+    assert_eq!(app.state.retention().sweep().await.unwrap(), 0, "not yet");
     app.clock.advance(Duration::hours(2));
-    assert_eq!(
-        rollcall::ops::retention::sweep(&app.state).await.unwrap(),
-        1
-    );
+    assert_eq!(app.state.retention().sweep().await.unwrap(), 1);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM registrations WHERE status = 'confirmed'"),
         1

@@ -1,12 +1,13 @@
 //! `GET /admin?meeting_minutes=60&date=YYYY-MM-DD`: the organisers' overview.
 
-use super::for_get;
 use crate::db;
 use crate::organisers::dashboard::{self, DashboardData};
 use crate::organisers::planner::Rules;
+use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
 use crate::web::pages::{DashboardPage, show_optional_time};
 use crate::web::render;
+use crate::web::responses::bad_request;
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,24 +42,35 @@ fn parse_query(query: &DashboardQuery, today: NaiveDate) -> Result<(i64, NaiveDa
 }
 
 pub async fn show(
-    req: HttpRequest,
     query: web::Query<DashboardQuery>,
+    _: SignedIn,
+    req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(answer) = for_get(&req, &state).await? {
-        return Ok(answer);
-    }
     let now = state.clock.now();
     let (minutes, date) = match parse_query(&query, now.date_naive()) {
         Ok(parsed) => parsed,
-        Err(message) => {
-            return Ok(HttpResponse::BadRequest()
-                .content_type("text/plain; charset=utf-8")
-                .body(message));
-        }
+        Err(message) => return Ok(bad_request(message)),
     };
     let naive_now = now.naive_utc();
     let data = db::blocking(&state.pool, move |c| DashboardData::load(c, naive_now)).await?;
+    Ok(render::form_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        |csrf_token| page(&state, data, csrf_token, minutes, date, now.date_naive()),
+    ))
+}
+
+/// The page for the chosen meeting length and day.
+fn page(
+    state: &AppState,
+    data: DashboardData,
+    csrf_token: String,
+    minutes: i64,
+    date: NaiveDate,
+    today: NaiveDate,
+) -> DashboardPage {
     let settings = &state.settings.dashboard;
     let members = dashboard::zone_members(&data.by_timezone);
     let rules = Rules {
@@ -67,30 +79,25 @@ pub async fn show(
         days: &settings.working_days,
     };
     let plan = dashboard::plan(&members, date, &rules);
-    Ok(render::form_page(
-        &req,
-        &state,
-        StatusCode::OK,
-        |csrf_token| DashboardPage {
-            group: state.group.clone(),
-            csrf_token,
-            totals: dashboard::totals(&data),
-            weekly: dashboard::weekly_chart(&data.per_day, now.date_naive()),
-            countries: dashboard::country_chart(&data.by_country),
-            org_types: dashboard::org_type_chart(&data.by_org_type),
-            offsets: dashboard::offset_chart(&members, date),
-            availability: dashboard::availability_chart(&plan),
-            suggestions: dashboard::suggestions(&plan, &settings.zones, date),
-            unknown_zone: plan.unknown,
-            meeting_minutes: minutes,
-            date: date.to_string(),
-            working_hours: settings.working_hours.to_string(),
-            funnel: dashboard::funnel_chart(&data.funnel),
-            queued: data.outbox.queued,
-            failed_count: data.outbox.failed,
-            oldest_due: show_optional_time(&data.outbox.oldest_due),
-            failed: data.failed,
-            exports: data.exports,
-        },
-    ))
+    DashboardPage {
+        group: state.settings.group.clone(),
+        csrf_token,
+        totals: dashboard::totals(&data),
+        weekly: dashboard::weekly_chart(&data.per_day, today),
+        countries: dashboard::country_chart(&data.by_country),
+        org_types: dashboard::org_type_chart(&data.by_org_type),
+        offsets: dashboard::offset_chart(&members, date),
+        availability: dashboard::availability_chart(&plan),
+        suggestions: dashboard::suggestions(&plan, &settings.zones, date),
+        unknown_zone: plan.unknown,
+        meeting_minutes: minutes,
+        date: date.to_string(),
+        working_hours: settings.working_hours.to_string(),
+        funnel: dashboard::funnel_chart(&data.funnel),
+        queued: data.outbox.queued,
+        failed_count: data.outbox.failed,
+        oldest_due: show_optional_time(&data.outbox.oldest_due),
+        failed: data.failed,
+        exports: data.exports,
+    }
 }

@@ -2,14 +2,17 @@
 //! channel. A client that goes away stops the export (recorded as partial); an
 //! error after the headers truncates the body and is logged.
 
-use super::{actor, for_get};
-use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, ExportJob};
+use crate::db::export_rows::ExportFilter;
+use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, Chunk, ExportJob};
+use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
+use crate::web::responses::bad_request;
 use crate::web::state::AppState;
 use actix_web::http::header::{CONTENT_DISPOSITION, RETRY_AFTER};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
+use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 #[derive(Deserialize)]
 pub struct ExportQuery {
@@ -19,54 +22,60 @@ pub struct ExportQuery {
 }
 
 pub async fn download(
-    req: HttpRequest,
     query: web::Query<ExportQuery>,
+    organiser: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let organiser = match for_get(&req, &state).await? {
-        Ok(organiser) => organiser,
-        Err(answer) => return Ok(answer),
-    };
     let filter = match csv_export::parse_filter(query.status.as_deref(), query.since.as_deref()) {
         Ok(filter) => filter,
-        Err(message) => {
-            return Ok(HttpResponse::BadRequest()
-                .content_type("text/plain; charset=utf-8")
-                .body(message));
-        }
+        Err(message) => return Ok(bad_request(message)),
     };
     let Ok(permit) = state.export_slots.clone().try_acquire_owned() else {
-        return Ok(HttpResponse::ServiceUnavailable()
-            .insert_header((RETRY_AFTER, "30"))
-            .content_type("text/plain; charset=utf-8")
-            .body("Other exports are running. Please try again in a moment."));
+        return Ok(exports_busy());
     };
-    let file_name = format!(
-        "rollcall-{}-{}.csv",
-        filter.status.map_or("all", |s| s.as_str()),
-        state.clock.now().format("%Y-%m-%d")
-    );
+    let file_name = file_name(&state, &filter);
     let job = ExportJob {
         pool: state.pool.clone(),
         clock: state.clock.clone(),
         filter,
         bom: query.bom.as_deref() == Some("1"),
         interests: state.settings.signup.interests.clone(),
-        actor: actor(&organiser),
+        actor: organiser.actor(),
     };
-    let (chunks, received) = mpsc::channel(CHANNEL_CHUNKS);
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        csv_export::run(job, chunks)
-    });
-    let body = futures_util::stream::unfold(received, |mut received| async move {
-        received.recv().await.map(|chunk| (chunk, received))
-    });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             CONTENT_DISPOSITION,
             format!("attachment; filename=\"{file_name}\""),
         ))
-        .streaming(body))
+        .streaming(stream(job, permit)))
+}
+
+/// 503 while every export slot is taken.
+fn exports_busy() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((RETRY_AFTER, "30"))
+        .content_type("text/plain; charset=utf-8")
+        .body("Other exports are running. Please try again in a moment.")
+}
+
+/// `rollcall-{status or all}-{today}.csv`.
+fn file_name(state: &AppState, filter: &ExportFilter) -> String {
+    format!(
+        "rollcall-{}-{}.csv",
+        filter.status.map_or("all", |s| s.as_str()),
+        state.clock.now().format("%Y-%m-%d")
+    )
+}
+
+/// Runs the export on a blocking thread (holding its slot) and streams its chunks.
+fn stream(job: ExportJob, permit: OwnedSemaphorePermit) -> impl Stream<Item = Chunk> {
+    let (chunks, received) = mpsc::channel(CHANNEL_CHUNKS);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        csv_export::run(job, chunks)
+    });
+    futures_util::stream::unfold(received, |mut received| async move {
+        received.recv().await.map(|chunk| (chunk, received))
+    })
 }

@@ -1,17 +1,14 @@
-//! Login and logout. One generic message for any wrong credentials, the same
-//! work for an unknown address as for a wrong password, and a throttle (429).
+//! Login and logout. The rules (throttle, password check, session) are in
+//! `organisers::login`; here is only what travels over HTTP.
 
-use super::for_post;
-use crate::crypto::{random_token, token_hash};
+use crate::crypto::token_hash;
 use crate::db::{self, organisers};
-use crate::domain::EmailAddress;
-use crate::organisers::passwords;
-use crate::routes::signup::{forbidden, too_many_requests};
-use crate::web::admin_auth::{self, SESSION_COOKIE, safe_next};
-use crate::web::body::{decode_form, form_value};
+use crate::organisers::login::LoginOutcome;
+use crate::web::admin_auth::{self, SESSION_COOKIE, SignedIn, safe_next};
 use crate::web::client::client_ip;
-use crate::web::csrf;
 use crate::web::error::AppError;
+use crate::web::forms::CsrfForm;
+use crate::web::responses::too_many_requests;
 use crate::web::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
@@ -30,78 +27,27 @@ pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 
 pub async fn submit(
     req: HttpRequest,
-    body: web::Bytes,
+    CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Ok(pairs) = decode_form(&body) else {
-        return Ok(HttpResponse::BadRequest().body("The form could not be read."));
-    };
-    let field = |name: &str| form_value(&pairs, name).unwrap_or_default();
-    if !csrf::is_valid(
-        &req,
-        &state.keys,
-        state.now_unix(),
-        Some(&field("csrf_token")),
-    ) {
-        return Ok(forbidden(&state));
-    }
-    let email_key = EmailAddress::parse(&field("email"))
-        .map(|e| e.key().to_owned())
-        .ok();
-    let throttle_keys = [
-        format!(
-            "ip:{}",
-            client_ip(&req, &state.settings.server.trusted_proxies)
-        ),
-        format!(
-            "account:{}",
-            email_key
-                .clone()
-                .unwrap_or_else(|| field("email").to_lowercase())
-        ),
-    ];
-    let now_unix = state.now_unix();
-    if let Err(wait) = state.login_throttle.check(&throttle_keys, now_unix) {
-        return Ok(too_many_requests(wait));
-    }
-    let password = field("password");
-    let organiser = db::blocking(&state.pool, move |c| match email_key {
-        Some(key) => organisers::find_by_email_key(c, &key),
-        None => Ok(None),
-    })
-    .await?;
-    let stored = organiser.as_ref().map(|o| o.password_hash.clone());
-    let verified = web::block(move || passwords::verify(&password, stored.as_deref()))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("password check: {e}")))?;
-    let Some(organiser) = organiser.filter(|_| verified) else {
-        state
-            .login_throttle
-            .record_failure(&throttle_keys, now_unix);
-        return Ok(admin_auth::login_page(
-            &req,
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some(WRONG),
-            Some(field("next")),
-        ));
-    };
-    state.login_throttle.clear(&throttle_keys[1]);
-    let session = random_token(32);
-    let (hash, now) = (token_hash(&session), state.clock.now_naive());
-    let ttl = state.settings.admin.session_ttl();
-    let id = organiser.id.clone();
-    db::blocking(&state.pool, move |c| {
-        organisers::create_session(c, &hash, &id, now, now + ttl)
-    })
-    .await?;
-    let next = Some(field("next"))
-        .filter(|n| safe_next(n))
-        .unwrap_or_else(|| "/admin".to_owned());
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, next))
-        .cookie(session_cookie(&state, session, ttl.num_seconds()))
-        .finish())
+    let client = client_ip(&req, &state.settings.server.trusted_proxies);
+    let (email, password) = (form.text("email"), form.text("password"));
+    Ok(
+        match state.login().attempt(&email, password, client).await? {
+            LoginOutcome::Throttled { wait_secs } => too_many_requests(wait_secs),
+            LoginOutcome::WrongCredentials => {
+                let next = Some(form.text("next"));
+                admin_auth::login_page(&req, &state, StatusCode::UNAUTHORIZED, Some(WRONG), next)
+            }
+            LoginOutcome::SignedIn { session, ttl } => {
+                let next = Some(form.text("next")).filter(|n| safe_next(n));
+                HttpResponse::SeeOther()
+                    .insert_header((LOCATION, next.unwrap_or_else(|| "/admin".to_owned())))
+                    .cookie(session_cookie(&state, session, ttl.num_seconds()))
+                    .finish()
+            }
+        },
+    )
 }
 
 fn session_cookie(state: &AppState, value: String, max_age: i64) -> Cookie<'static> {
@@ -116,13 +62,10 @@ fn session_cookie(state: &AppState, value: String, max_age: i64) -> Cookie<'stat
 
 /// Ends the server-side session and clears the cookie.
 pub async fn logout(
+    _: SignedIn,
     req: HttpRequest,
-    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(answer) = for_post(&req, &state, &body).await? {
-        return Ok(answer);
-    }
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let hash = token_hash(cookie.value());
         db::blocking(&state.pool, move |c| organisers::delete_session(c, &hash)).await?;

@@ -1,9 +1,9 @@
 //! Finding one person: exact, case-insensitive search by address, with their
 //! status, consent records, ledger and messages; erase, and retry a failed message.
 
-use super::{actor, for_get, for_post};
-use crate::db::{self, consents, erasure, ledger, outbox, registrations};
+use crate::db::{self, DbConnection, DbError, consents, erasure, ledger, outbox, registrations};
 use crate::domain::EmailAddress;
+use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
 use crate::web::pages::{SubscriberPage, SubscriberView};
 use crate::web::render;
@@ -19,33 +19,17 @@ pub struct SearchQuery {
 }
 
 pub async fn search(
-    req: HttpRequest,
     query: web::Query<SearchQuery>,
+    _: SignedIn,
+    req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(answer) = for_get(&req, &state).await? {
-        return Ok(answer);
-    }
     let searched = query.into_inner().email.unwrap_or_default();
     let key = EmailAddress::parse(&searched)
         .ok()
         .map(|e| e.key().to_owned());
     let found = match key {
-        Some(key) => {
-            db::blocking(&state.pool, move |c| {
-                let Some(registration) = registrations::find_by_email_key(c, &key)? else {
-                    return Ok(None);
-                };
-                let id = registration.id.clone();
-                Ok(Some(SubscriberView {
-                    consents: consents::for_registration(c, &id)?,
-                    ledger: ledger::for_registration(c, &id)?,
-                    messages: outbox::for_registration(c, &id)?,
-                    registration,
-                }))
-            })
-            .await?
-        }
+        Some(key) => db::blocking(&state.pool, move |c| subscriber(c, &key)).await?,
         None => None,
     };
     Ok(render::form_page(
@@ -53,7 +37,7 @@ pub async fn search(
         &state,
         StatusCode::OK,
         |csrf_token| SubscriberPage {
-            group: state.group.clone(),
+            group: state.settings.group.clone(),
             csrf_token,
             searched,
             found,
@@ -61,21 +45,30 @@ pub async fn search(
     ))
 }
 
+/// Everything the page shows about the registration with this address, if any.
+fn subscriber(c: &mut DbConnection, email_key: &str) -> Result<Option<SubscriberView>, DbError> {
+    let Some(registration) = registrations::find_by_email_key(c, email_key)? else {
+        return Ok(None);
+    };
+    let id = registration.id.clone();
+    Ok(Some(SubscriberView {
+        consents: consents::for_registration(c, &id)?,
+        ledger: ledger::for_registration(c, &id)?,
+        messages: outbox::for_registration(c, &id)?,
+        registration,
+    }))
+}
+
 pub async fn erase(
-    req: HttpRequest,
+    organiser: SignedIn,
     path: web::Path<String>,
-    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let organiser = match for_post(&req, &state, &body).await? {
-        Ok(organiser) => organiser,
-        Err(answer) => return Ok(answer),
-    };
     let (id, keys, now, actor) = (
         path.into_inner(),
         state.keys.clone(),
         state.clock.now_naive(),
-        actor(&organiser),
+        organiser.actor(),
     );
     db::blocking(&state.pool, move |c| {
         erasure::erase(c, &keys, &id, &actor, now)
@@ -87,14 +80,11 @@ pub async fn erase(
 }
 
 pub async fn retry(
+    _: SignedIn,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(answer) = for_post(&req, &state, &body).await? {
-        return Ok(answer);
-    }
     let (id, now) = (path.into_inner(), state.clock.now_naive());
     db::blocking(&state.pool, move |c| outbox::requeue_failed(c, &id, now)).await?;
     Ok(HttpResponse::SeeOther()
