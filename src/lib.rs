@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 pub mod import;
+pub mod limits;
 pub mod ops;
 pub mod organisers;
 pub mod routes;

@@ -5,7 +5,7 @@
 use crate::clock::SharedClock;
 use crate::crypto::Keys;
 use crate::db::{self, DbError, Pool, erasure};
-use crate::web::limiter::IpLimiter;
+use crate::limits::limiter::IpLimiter;
 use chrono::TimeDelta;
 use std::time::Duration;
 use tokio::sync::watch;

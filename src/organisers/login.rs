@@ -6,8 +6,8 @@ use crate::clock::SharedClock;
 use crate::crypto::{random_token, token_hash};
 use crate::db::{self, DbError, Pool, organisers};
 use crate::domain::EmailAddress;
+use crate::limits::throttle::LoginThrottle;
 use crate::organisers::passwords;
-use crate::web::throttle::LoginThrottle;
 use chrono::TimeDelta;
 use std::net::IpAddr;
 
