@@ -207,12 +207,16 @@ impl Settings {
         let file: FileSettings = figment
             .extract_lossy()
             .map_err(|e| ConfigError::from_figment(e, &figment))?;
+        let mut group = file.group;
+        if group.privacy_url.is_empty() {
+            group.privacy_url = sections::default_privacy_url(&file.server.base_url);
+        }
         let settings = Settings {
             environment,
             server: file.server,
             database: file.database,
             email: file.email,
-            group: file.group,
+            group,
             signup: file.signup,
             dashboard: file.dashboard,
             admin: file.admin,
@@ -338,6 +342,21 @@ impl Settings {
             if server.secret_key.is_none() {
                 let missing = secret::missing_in_production();
                 c.add(missing.key(), missing.message().to_owned());
+            }
+            let privacy_url = &self.group.privacy_url;
+            // A link derived from an http base_url is already refused with it.
+            let own_fault = server.is_https()
+                || *privacy_url != sections::default_privacy_url(&server.base_url);
+            if own_fault
+                && (!privacy_url.starts_with("https://")
+                    || sections::points_at_loopback(privacy_url))
+            {
+                c.add(
+                    "group.privacy_url",
+                    format!(
+                        "must be an https link people can reach in production (got {privacy_url})"
+                    ),
+                );
             }
         }
         c.problems

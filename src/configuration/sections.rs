@@ -268,9 +268,33 @@ pub struct GroupSettings {
     pub website: String,
     /// Postal address for email footers; may be empty.
     pub postal_address: String,
-    /// Privacy notice (absolute http(s) URL).
-    #[serde(deserialize_with = "de_http_url")]
+    /// Privacy notice (absolute http(s) URL). Left out, it is
+    /// [`default_privacy_url`] of `server.base_url` (filled in when loading).
+    #[serde(default, deserialize_with = "de_http_url")]
     pub privacy_url: String,
+}
+
+/// `group.privacy_url` when it is not set: the page this service serves.
+pub fn default_privacy_url(base_url: &str) -> String {
+    format!("{base_url}/privacy")
+}
+
+/// Whether a URL's host is this machine (`localhost`, 127.0.0.0/8, `::1`):
+/// such a link works for nobody who receives it.
+pub fn points_at_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 pub(crate) const DEFAULT_DESCRIPTION: &str = "Oceania Pangeo is a friendly community of geoscientists, software developers and data people across Australia, Aotearoa New Zealand and the Pacific who use and build open-source tools like Xarray, Dask and Zarr to work with big Earth and environmental data. The group came together after the Dask Down Under event, and brings people from government, universities and industry together for meetups, training and events. Everyone is welcome, whatever your experience.";
@@ -283,7 +307,7 @@ impl Default for GroupSettings {
             contact_email: "oceania-pangeo@example.org".into(),
             website: "https://pangeo.io".into(),
             postal_address: String::new(),
-            privacy_url: "http://127.0.0.1:8080/privacy".into(),
+            privacy_url: default_privacy_url(&ServerSettings::default().base_url),
         }
     }
 }

@@ -777,3 +777,49 @@ fn ipv6_bind_address() {
     let settings = load(&repo_config(), &[("ROLLCALL__SERVER__HOST", "::")]).unwrap();
     assert_eq!(settings.server.bind_address(), "[::]:8080");
 }
+
+#[test]
+fn privacy_url_follows_base_url_unless_set() {
+    let settings = load(
+        &repo_config(),
+        &[(
+            "ROLLCALL__SERVER__BASE_URL",
+            "https://join.example.net/list",
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        settings.group.privacy_url,
+        "https://join.example.net/list/privacy"
+    );
+    let set = load(
+        &repo_config(),
+        &[(
+            "ROLLCALL__GROUP__PRIVACY_URL",
+            "https://group.example.net/notice",
+        )],
+    )
+    .unwrap();
+    assert_eq!(set.group.privacy_url, "https://group.example.net/notice");
+}
+
+#[test]
+fn production_refuses_an_http_or_loopback_privacy_url() {
+    for bad in [
+        "http://group.example.net/privacy",
+        "https://127.0.0.1/privacy",
+        "https://localhost:8443/privacy",
+        "https://[::1]/privacy",
+    ] {
+        let mut env = production_ok_env();
+        env.push(("ROLLCALL__GROUP__PRIVACY_URL", bad));
+        let err = load(&repo_config(), &env).unwrap_err();
+        assert_eq!(err.key(), "group.privacy_url", "{bad}");
+    }
+    let mut env = production_ok_env();
+    env[1] = ("ROLLCALL__SERVER__BASE_URL", "https://127.0.0.1:8443");
+    let err = load_err(&repo_config(), &env);
+    assert!(err.contains("group.privacy_url: "), "{err}");
+    let ok = load(&repo_config(), &production_ok_env()).unwrap();
+    assert_eq!(ok.group.privacy_url, "https://rollcall.example.org/privacy");
+}

@@ -120,8 +120,8 @@ pub fn insert_pending(
     Ok(id)
 }
 
-/// A new signup for a known address: the details are replaced and the row is
-/// (again) pending. Coming back after unsubscribing clears the old dates.
+/// A new signup for an unsubscribed address: the details are replaced and the
+/// row is pending again. Coming back after unsubscribing clears the old dates.
 pub fn refresh_pending(
     conn: &mut DbConnection,
     id: &str,
@@ -142,6 +142,15 @@ pub fn refresh_pending(
             dsl::confirm_user_agent.eq(None::<String>),
             dsl::unsubscribed_at.eq(None::<NaiveDateTime>),
         ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A pending registration's signup that sends a confirmation: only the
+/// retention clock moves; its details wait, bound to that confirmation.
+pub fn touch_signup(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(dsl::registrations.find(id))
+        .set((dsl::updated_at.eq(now), dsl::last_signup_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! Periodic housekeeping: registrations never confirmed are erased
 //! `signup.pending_retention_days` after their last signup or resend (ledger
-//! actor `retention`), and the rate limiter forgets idle addresses.
+//! actor `retention`) and VACUUM runs on PostgreSQL after erasing, the
+//! counters of expired signup cookies go, and the rate limiter forgets idle
+//! addresses.
 
-use crate::db::{self, DbError, erasure};
+use crate::db::{self, DbError, attempts, erasure};
 use crate::web::state::AppState;
 use actix_web::web;
 use std::time::Duration;
@@ -16,7 +18,12 @@ pub async fn sweep(state: &AppState) -> Result<usize, DbError> {
     let cutoff = now - state.settings.signup.pending_retention();
     let keys = state.keys.clone();
     let erased = db::blocking(&state.pool, move |c| {
-        erasure::erase_stale_pending(c, &keys, cutoff, now)
+        let erased = erasure::erase_stale_pending(c, &keys, cutoff, now)?;
+        if erased > 0 {
+            erasure::vacuum_erased_tables(c)?;
+        }
+        attempts::delete_expired_cookie_counters(c, now)?;
+        Ok(erased)
     })
     .await?;
     if erased > 0 {

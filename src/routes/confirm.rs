@@ -10,8 +10,8 @@ use crate::web::body::{decode_form, form_value};
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
 use crate::web::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
+use crate::web::render;
 use crate::web::state::AppState;
-use crate::web::{cookies, render};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -106,7 +106,7 @@ pub async fn submit(
         Some(token) => confirm_by_token(&req, &state, token).await,
         None => {
             let code = form_value(&pairs, "code").unwrap_or_default();
-            confirm_by_code(&req, &state, code.trim().to_owned()).await
+            confirm_by_code(&req, &state, code).await
         }
     }
 }
@@ -142,8 +142,8 @@ async fn confirm_by_token(
     })
 }
 
-const WRONG_CODE: &str =
-    "That code is not right. Check the email and try again, or use the link in it.";
+/// The one answer to every code that does not confirm, whatever the reason.
+const CODE_NOT_ACCEPTED: &str = "That code did not work. A code works only in the browser where the form was sent; the link in the email works anywhere.";
 
 /// Codes count against the per-IP limit, and work only with the signup cookie.
 async fn confirm_by_code(
@@ -157,17 +157,13 @@ async fn confirm_by_code(
     {
         return Ok(too_many_requests(wait));
     }
-    let registration_id = req.cookie(SIGNUP_COOKIE).and_then(|c| {
-        cookies::verified_value(&state.keys, SIGNUP_COOKIE, c.value()).map(str::to_owned)
-    });
+    let seal = req
+        .cookie(SIGNUP_COOKIE)
+        .and_then(|c| state.keys.open_signup(c.value()));
+    let code = codes::normalise_code(&code);
     let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    let Some(registration_id) = registration_id.filter(|_| well_formed) else {
-        return Ok(check_page(
-            req,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(WRONG_CODE),
-        ));
+    let Some(seal) = seal.filter(|_| well_formed) else {
+        return Ok(code_not_accepted(req, state));
     };
     let (rules, evidence, now) = (
         state.rules.clone(),
@@ -176,24 +172,22 @@ async fn confirm_by_code(
     );
     let max = i32::try_from(state.settings.signup.code_max_attempts).unwrap_or(i32::MAX);
     let result = db::blocking(&state.pool, move |c| {
-        codes::confirm_with_code(c, &rules, &registration_id, &code, max, &evidence, now)
+        codes::confirm_with_code(c, &rules, &seal, &code, max, &evidence, now)
     })
     .await?;
     Ok(match result {
         CodeResult::Confirmed | CodeResult::AlreadyConfirmed => to_welcome(),
-        CodeResult::Wrong => check_page(
-            req,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(WRONG_CODE),
-        ),
-        CodeResult::Locked => check_page(
-            req,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("Too many wrong codes. Please use the link in the email instead."),
-        ),
+        CodeResult::NotConfirmed => code_not_accepted(req, state),
     })
+}
+
+fn code_not_accepted(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    check_page(
+        req,
+        state,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(CODE_NOT_ACCEPTED),
+    )
 }
 
 fn to_welcome() -> HttpResponse {

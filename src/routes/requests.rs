@@ -1,7 +1,7 @@
 //! `POST /subscriptions/resend` and `POST /subscriptions/manage`: both answer
 //! 303 to the check page in every case, so they reveal nothing about an address.
 
-use super::signup::{forbidden, too_many_requests};
+use super::signup::{forbidden, signup_cookie, too_many_requests};
 use crate::db::requests;
 use crate::db::signups::SignupRules;
 use crate::db::{self, DbConnection, DbError};
@@ -22,7 +22,7 @@ pub async fn resend(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    handle(req, body, state, requests::resend).await
+    handle(req, body, state, requests::resend, true).await
 }
 
 pub async fn manage(
@@ -30,7 +30,7 @@ pub async fn manage(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    handle(req, body, state, requests::request_manage_link).await
+    handle(req, body, state, requests::request_manage_link, false).await
 }
 
 async fn handle(
@@ -38,6 +38,7 @@ async fn handle(
     body: web::Bytes,
     state: web::Data<AppState>,
     request: Request,
+    sets_signup_cookie: bool,
 ) -> Result<HttpResponse, AppError> {
     if let Err(wait) = state
         .limiter
@@ -54,8 +55,9 @@ async fn handle(
     if !csrf::is_valid(&req, &state.keys, state.now_unix(), token.as_deref()) {
         return Ok(forbidden(&state));
     }
+    let typed = form_value(&pairs, "email").unwrap_or_default();
     // A malformed address is answered like any other: nothing to send.
-    if let Some(email) = form_value(&pairs, "email").and_then(|e| EmailAddress::parse(&e).ok()) {
+    if let Ok(email) = EmailAddress::parse(&typed) {
         let (rules, now, key) = (
             state.rules.clone(),
             state.clock.now_naive(),
@@ -63,7 +65,10 @@ async fn handle(
         );
         db::blocking(&state.pool, move |c| request(c, &rules, &key, now)).await?;
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/subscriptions/check"))
-        .finish())
+    let mut answer = HttpResponse::SeeOther();
+    answer.insert_header((LOCATION, "/subscriptions/check"));
+    if sets_signup_cookie {
+        answer.cookie(signup_cookie(&state, &typed));
+    }
+    Ok(answer.finish())
 }

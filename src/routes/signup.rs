@@ -2,7 +2,7 @@
 //! state (new, pending, confirmed, unsubscribed), so the answer reveals nothing.
 
 use crate::db::consents::ConsentEvidence;
-use crate::db::signups::{NewSignup, SignupOutcome};
+use crate::db::signups::NewSignup;
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
 use crate::ops::metrics::SignupResult;
 use crate::web::body::{self, BodyError, SubmittedSignup};
@@ -17,9 +17,8 @@ use actix_web::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-/// Binds a 6-digit code to the registration it was sent for.
+/// Binds a 6-digit code to the address typed into the form (sealed).
 pub const SIGNUP_COOKIE: &str = "rollcall_signup";
-const SIGNUP_COOKIE_SECS: i64 = 72 * 3600;
 
 /// `GET /`: the signup form.
 pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -72,9 +71,9 @@ pub async fn submit_form(
         return Ok(forbidden(&state));
     }
     match accept(&req, &state, submitted, "form").await? {
-        Accepted::Signed(cookie_value) => Ok(HttpResponse::SeeOther()
+        Accepted::Signed(typed) => Ok(HttpResponse::SeeOther()
             .insert_header((LOCATION, "/subscriptions/check"))
-            .cookie(signup_cookie(&state, cookie_value))
+            .cookie(signup_cookie(&state, &typed))
             .finish()),
         Accepted::Invalid(raw, errors) => Ok(form_page(
             &req,
@@ -104,8 +103,8 @@ pub async fn submit_api(
         Err(error) => return Ok(bad_body(error)),
     };
     match accept(&req, &state, submitted, "api").await? {
-        Accepted::Signed(cookie_value) => Ok(HttpResponse::Accepted()
-            .cookie(signup_cookie(&state, cookie_value))
+        Accepted::Signed(typed) => Ok(HttpResponse::Accepted()
+            .cookie(signup_cookie(&state, &typed))
             .json(json!({"status": "pending"}))),
         Accepted::Invalid(_, errors) => {
             Ok(HttpResponse::UnprocessableEntity().json(json!({"errors": errors})))
@@ -114,7 +113,7 @@ pub async fn submit_api(
 }
 
 enum Accepted {
-    /// Stored (or a bot, silently dropped): the signed `rollcall_signup` value.
+    /// Stored (or a bot, silently dropped): the address as typed, for the cookie.
     Signed(String),
     Invalid(RawSignup, FieldErrors),
 }
@@ -132,9 +131,10 @@ async fn accept(
         honeypot_filled,
         ..
     } = submitted;
+    let typed = raw.email.clone().unwrap_or_default();
     if honeypot_filled {
         state.metrics.signup(SignupResult::honeypot);
-        return Ok(Accepted::Signed(dummy_cookie_value(state)));
+        return Ok(Accepted::Signed(typed));
     }
     let details =
         match SignupDetails::parse_with(raw.clone(), &state.settings.signup.interests, type_errors)
@@ -155,26 +155,21 @@ async fn accept(
         },
         actor: "subscriber".to_owned(),
     };
-    let outcome = state.writer.signup(signup).await?;
+    // Whatever the outcome, the answer and its cookie are the same.
+    state.writer.signup(signup).await?;
     state.metrics.signup(SignupResult::accepted);
-    Ok(Accepted::Signed(match outcome {
-        SignupOutcome::Pending {
-            registration_id, ..
-        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, &registration_id),
-        SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
-    }))
+    Ok(Accepted::Signed(typed))
 }
 
-/// A cookie value shaped like a real one that binds to no registration.
-fn dummy_cookie_value(state: &AppState) -> String {
-    cookies::signed_value(&state.keys, SIGNUP_COOKIE, &crate::db::new_id())
-}
-
-fn signup_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<'static> {
+/// The `rollcall_signup` cookie for an address as typed: sealed, one length
+/// for every address, living as long as a confirmation token.
+pub fn signup_cookie(state: &AppState, typed: &str) -> actix_web::cookie::Cookie<'static> {
+    let value = state.keys.seal_signup(typed, state.now_unix());
+    let max_age = state.settings.signup.token_ttl().num_seconds();
     cookies::build(
         SIGNUP_COOKIE,
         value,
-        SIGNUP_COOKIE_SECS,
+        max_age,
         state.secure_cookies(),
         SameSite::Lax,
     )
