@@ -25,17 +25,20 @@ fn address(state: &str, endpoint: &str, sample: usize) -> String {
 }
 
 /// Registrations for every known-state sample address, written in SQL (fast),
-/// with no email sent yet, so that every state's request may send one.
+/// with no email sent yet, so that every state's request may send one. They
+/// are dated today: older pending ones would be erased by the retention sweep
+/// the server runs at start.
 pub fn seed(database: &TestDatabase, samples: usize) {
     let mut conn = database.connect();
+    let today = chrono::Utc::now().format("%Y-%m-%d 00:00:00").to_string();
     for state in ["pending", "confirmed", "unsubscribed"] {
         for endpoint in ENDPOINTS {
-            seed_state(&mut conn, state, endpoint, samples);
+            seed_state(&mut conn, state, endpoint, samples, &today);
         }
     }
 }
 
-fn seed_state(conn: &mut DbConnection, state: &str, endpoint: &str, samples: usize) {
+fn seed_state(conn: &mut DbConnection, state: &str, endpoint: &str, samples: usize, at: &str) {
     let last = samples.saturating_sub(1);
     let (numbers, from, email) = match conn {
         DbConnection::Sqlite(_) => (
@@ -51,9 +54,10 @@ fn seed_state(conn: &mut DbConnection, state: &str, endpoint: &str, samples: usi
             format!("'{state}-{endpoint}-' || i || '@bench.example.org'"),
         ),
     };
+    let dated = format!("'{at}'");
     let (confirmed_at, confirmed_via, unsubscribed_at) = match state {
-        "confirmed" => ("'2026-01-02 00:00:00'", "'link'", "NULL"),
-        "unsubscribed" => ("'2026-01-02 00:00:00'", "'link'", "'2026-01-03 00:00:00'"),
+        "confirmed" => (dated.as_str(), "'link'", "NULL"),
+        "unsubscribed" => (dated.as_str(), "'link'", dated.as_str()),
         _ => ("NULL", "NULL", "NULL"),
     };
     conn.batch_execute(&format!(
@@ -61,8 +65,7 @@ fn seed_state(conn: &mut DbConnection, state: &str, endpoint: &str, samples: usi
              timezone, interests, status, source, created_at, updated_at, last_signup_at, confirmed_at,
              confirmed_via, unsubscribed_at, code_failures)
          SELECT 'bench-{state}-{endpoint}-' || i, {email}, {email}, 'Lachlan Smith', 'CSIRO', 'government',
-             'AU', 'Australia/Sydney', '', '{state}', 'api', '2026-01-01 00:00:00', '2026-01-01 00:00:00',
-             '2026-01-01 00:00:00', {confirmed_at}, {confirmed_via}, {unsubscribed_at}, 0 {from};"
+             'AU', 'Australia/Sydney', '', '{state}', 'api', {dated}, {dated}, {dated}, {confirmed_at}, {confirmed_via}, {unsubscribed_at}, 0 {from};"
     ))
     .expect("seed registrations for the state timing");
 }
