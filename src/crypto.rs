@@ -1,9 +1,15 @@
 //! Everything derived from `server.secret_key`: link tokens, 6-digit codes, signed
 //! cookie values, CSRF tokens and suppression hashes. Tokens are never stored: a
 //! token row keeps only SHA-256(token), and codes are re-derived to be checked.
+//! The `rollcall_signup` cookie is sealed (XChaCha20-Poly1305, key derived from
+//! the secret): a random nonce and the typed address padded to a fixed length,
+//! so its value has one length and shape whatever the address's state.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::KeyInit as _;
+use chacha20poly1305::aead::Aead;
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -49,7 +55,8 @@ impl Keys {
 
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
         // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
-        let mut mac = HmacSha256::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!());
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!());
         for part in parts {
             mac.update(part);
         }
@@ -91,6 +98,91 @@ impl Keys {
         expected.len() == signature.len()
             && bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
     }
+}
+
+/// The longest address a signup cookie holds: an email address's maximum.
+pub const SEALED_ADDRESS_BYTES: usize = 254;
+const SEAL_NONCE_BYTES: usize = 24;
+
+/// What a `rollcall_signup` cookie holds once opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignupSeal {
+    /// The random AEAD nonce: it names this cookie (its wrong-code counter).
+    pub nonce: [u8; SEAL_NONCE_BYTES],
+    /// When it was issued (Unix seconds), so a kept cookie still expires.
+    pub issued_at: i64,
+    /// The address as typed (cut to [`SEALED_ADDRESS_BYTES`] on a char boundary).
+    pub address: String,
+}
+
+impl SignupSeal {
+    /// A stable, unreadable name for this cookie's server-side counter.
+    pub fn counter_key(&self, keys: &Keys) -> String {
+        hex(&keys.mac(&[b"code-attempts", &self.nonce]))
+    }
+}
+
+impl Keys {
+    fn seal_cipher(&self) -> XChaCha20Poly1305 {
+        let key = self.mac(&[b"signup-cookie-seal"]);
+        XChaCha20Poly1305::new(&key.into())
+    }
+
+    /// Seals the typed address with a fresh random nonce: base64url of
+    /// nonce ‖ ciphertext(issue time ‖ length byte ‖ address padded with zeros
+    /// to 254 bytes) ‖ tag.
+    pub fn seal_signup(&self, typed_address: &str, issued_at: i64) -> String {
+        let address = cut_at_char_boundary(typed_address, SEALED_ADDRESS_BYTES);
+        let mut plain = [0u8; 8 + 1 + SEALED_ADDRESS_BYTES];
+        plain[..8].copy_from_slice(&issued_at.to_be_bytes());
+        // `address` is at most 254 bytes, so its length fits the byte.
+        plain[8] = u8::try_from(address.len()).unwrap_or(u8::MAX);
+        plain[9..9 + address.len()].copy_from_slice(address.as_bytes());
+        let mut nonce = [0u8; SEAL_NONCE_BYTES];
+        getrandom::fill(&mut nonce).unwrap_or_else(|e| panic!("no OS randomness: {e}"));
+        // Encrypting a buffer in memory cannot fail for this cipher and length.
+        let sealed = self
+            .seal_cipher()
+            .encrypt(XNonce::from_slice(&nonce), plain.as_slice())
+            .unwrap_or_else(|_| unreachable!());
+        let mut value = nonce.to_vec();
+        value.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(value)
+    }
+
+    /// Opens a value made by [`Keys::seal_signup`]; `None` if it was not made with this key.
+    pub fn open_signup(&self, value: &str) -> Option<SignupSeal> {
+        let bytes = URL_SAFE_NO_PAD.decode(value).ok()?;
+        if bytes.len() <= SEAL_NONCE_BYTES {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(SEAL_NONCE_BYTES);
+        let plain = self
+            .seal_cipher()
+            .decrypt(XNonce::from_slice(nonce), sealed)
+            .ok()?;
+        let issued_at = i64::from_be_bytes(plain.get(..8)?.try_into().ok()?);
+        let length = usize::from(*plain.get(8)?);
+        let address = String::from_utf8(plain.get(9..9 + length)?.to_vec()).ok()?;
+        Some(SignupSeal {
+            nonce: nonce.try_into().ok()?,
+            issued_at,
+            address,
+        })
+    }
+
+    /// The keyed hash that names an address's request row (resend, manage).
+    pub fn request_hash(&self, email_key: &str) -> String {
+        hex(&self.mac(&[b"request", email_key.as_bytes()]))
+    }
+}
+
+fn cut_at_char_boundary(text: &str, max_bytes: usize) -> &str {
+    let mut end = text.len().min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// What the database keeps of a token: hex SHA-256.
@@ -144,6 +236,34 @@ mod tests {
         assert!(keys.code_matches("id-1", &code));
         assert!(!keys.code_matches("id-2", &code) || keys.code("id-2") == code);
         assert!(!keys.code_matches("id-1", "12345"));
+    }
+
+    #[test]
+    fn sealed_signup_values_have_one_length_and_open_only_with_their_key() {
+        let keys = Keys::new(b"0123456789abcdef0123456789abcdef");
+        let short = keys.seal_signup("a@b.nz", 1_800_000_000);
+        let long = keys.seal_signup(&format!("{}@example.org", "x".repeat(60)), 7);
+        assert_eq!(short.len(), long.len());
+        assert_ne!(
+            keys.seal_signup("a@b.nz", 1_800_000_000),
+            short,
+            "a fresh nonce every time"
+        );
+        let opened = keys.open_signup(&short).expect("opens");
+        assert_eq!(opened.address, "a@b.nz");
+        assert_eq!(opened.issued_at, 1_800_000_000);
+        let other = Keys::new(b"fedcba9876543210fedcba9876543210");
+        assert_eq!(other.open_signup(&short), None);
+        let mut tampered = short.clone().into_bytes();
+        tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            keys.open_signup(&String::from_utf8(tampered).unwrap()),
+            None
+        );
+        assert_eq!(keys.open_signup("not-a-seal"), None);
+        let too_long = "é".repeat(200);
+        let cut = keys.open_signup(&keys.seal_signup(&too_long, 0)).unwrap();
+        assert_eq!(cut.address.len(), 254);
     }
 
     #[test]

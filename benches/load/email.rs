@@ -83,7 +83,7 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
     rows.iter()
         .map(|row| {
             let person = &people[&row.registration_id];
-            let rendered = renderer.render(row, person).expect("render");
+            let rendered = renderer.render(row).expect("render");
             renderer
                 .message(rendered, &person.email, &row.message_id)
                 .expect("message")

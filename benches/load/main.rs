@@ -17,6 +17,7 @@ mod email;
 mod export;
 mod raw;
 mod server;
+mod states;
 
 #[allow(dead_code)]
 #[path = "../../tests/api/helpers.rs"]
@@ -42,6 +43,8 @@ struct Plan {
     raw: Duration,
     export_rows: i64,
     messages: usize,
+    /// Fresh addresses per state and endpoint in the state timing.
+    state_samples: usize,
 }
 
 impl Plan {
@@ -54,6 +57,7 @@ impl Plan {
             raw: Duration::from_secs(if quick { 3 } else { 8 }),
             export_rows: if quick { 100_000 } else { 1_000_000 },
             messages: 10_000,
+            state_samples: if quick { 1_000 } else { 3_000 },
         }
     }
 
@@ -117,7 +121,7 @@ struct Args {
 }
 
 /// The parts `--only` can pick (for profiling one of them).
-const PARTS: [&str; 5] = ["raw", "http", "startup", "export", "email"];
+const PARTS: [&str; 6] = ["raw", "http", "startup", "states", "export", "email"];
 
 fn parse_args() -> Result<Args, String> {
     let mut backend = Backend::Sqlite;
@@ -244,6 +248,9 @@ async fn run(backend: Backend, plan: &Plan) -> Vec<Figure> {
             .push(Figure::new("idle_rss", idle_mib, "MiB").against(30.0, Some(Target::Below(1.0))));
     }
     drop(last_database);
+    if plan.runs("states") {
+        states_part(backend, plan, &logs, &mut figures).await;
+    }
     if plan.runs("export") {
         export_part(backend, plan, &logs, &mut figures).await;
     }
@@ -324,6 +331,39 @@ async fn http_part(
         }
     }
     last_database.expect("a signup run")
+}
+
+/// Signup, resend and manage for new, pending, confirmed and unsubscribed
+/// addresses, interleaved: the largest state median over the smallest.
+async fn states_part(backend: Backend, plan: &Plan, logs: &Logs, figures: &mut Vec<Figure>) {
+    let samples = plan.state_samples;
+    step(&format!(
+        "state timing: {samples} fresh addresses per state and endpoint"
+    ));
+    let database = migrated(backend, logs);
+    states::seed(&database, samples);
+    let mut server = Rollcall::serve(&database.raw_url, &logs.path("states"));
+    server.wait_ready();
+    let medians = states::measure(server.port, samples).await;
+    server.stop();
+    for (e, endpoint) in states::ENDPOINTS.iter().enumerate() {
+        let row = medians.medians_ms[e];
+        eprintln!(
+            "load:   {endpoint}: median ms {}",
+            states::STATES
+                .iter()
+                .zip(row)
+                .map(|(state, ms)| format!("{state} {ms:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let max = row.iter().copied().fold(f64::MIN, f64::max);
+        let min = row.iter().copied().fold(f64::MAX, f64::min);
+        figures.push(
+            Figure::new(format!("state_timing_{endpoint}"), max, "ms")
+                .against(min, Some(Target::Below(1.15))),
+        );
+    }
 }
 
 async fn export_part(backend: Backend, plan: &Plan, logs: &Logs, figures: &mut Vec<Figure>) {

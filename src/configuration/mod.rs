@@ -174,6 +174,9 @@ impl Settings {
             .extract_lossy()
             .map_err(|e| ConfigError::from_figment(e, &figment))?;
         settings.environment = environment;
+        if settings.group.privacy_url.is_empty() {
+            settings.group.privacy_url = sections::default_privacy_url(&settings.server.base_url);
+        }
         match ConfigError::from_problems(settings.problems()) {
             Some(error) => Err(error),
             None => Ok(settings),
@@ -259,6 +262,21 @@ impl Settings {
             }
             if server.secret_key.is_none() {
                 c.add(secret::KEY, secret::MISSING_IN_PRODUCTION.into());
+            }
+            let privacy_url = &self.group.privacy_url;
+            // A link derived from an http base_url is already refused with it.
+            let own_fault = server.base_url.is_https()
+                || *privacy_url != sections::default_privacy_url(&server.base_url);
+            if own_fault
+                && (!privacy_url.starts_with("https://")
+                    || sections::points_at_loopback(privacy_url))
+            {
+                c.add(
+                    "group.privacy_url",
+                    format!(
+                        "must be an https link people can reach in production (got {privacy_url})"
+                    ),
+                );
             }
         }
         c.problems

@@ -131,13 +131,25 @@ fn create_private(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
+/// Creates `data/` (and any missing parent) readable by the owner only.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// Writes a fresh key to `path` unless one appears there first.
 ///
 /// The key is written to a temporary file and hard-linked into place, so a
 /// concurrent reader never sees a half-written key and two processes
 /// starting at once end up sharing whichever key was linked first.
 fn create_key_file(data_dir: &Path, path: &Path) -> Result<(), ConfigError> {
-    fs::create_dir_all(data_dir).map_err(|e| io_error("create", data_dir, &e))?;
+    create_private_dir(data_dir).map_err(|e| io_error("create", data_dir, &e))?;
 
     // The key, then a random name for the temporary file.
     let mut random = [0u8; GENERATED_KEY_BYTES + 8];

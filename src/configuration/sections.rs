@@ -186,9 +186,33 @@ pub struct GroupSettings {
     pub website: String,
     /// Postal address for email footers; may be empty.
     pub postal_address: String,
-    /// Privacy notice (absolute http(s) URL).
-    #[serde(deserialize_with = "de_http_url")]
+    /// Privacy notice (absolute http(s) URL). Left out, it is
+    /// [`default_privacy_url`] of `server.base_url` (filled in when loading).
+    #[serde(default, deserialize_with = "de_http_url")]
     pub privacy_url: String,
+}
+
+/// `group.privacy_url` when it is not set: the page this service serves.
+pub fn default_privacy_url(base_url: &BaseUrl) -> String {
+    format!("{base_url}/privacy")
+}
+
+/// Whether a URL's host is this machine (`localhost`, 127.0.0.0/8, `::1`):
+/// such a link works for nobody who receives it.
+pub fn points_at_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `[signup]`

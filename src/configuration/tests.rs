@@ -614,3 +614,43 @@ fn the_retry_delay_doubles_from_the_base_up_to_the_cap() {
     let backoff = load(&huge).unwrap().email.retry_backoff();
     assert_eq!(backoff.delay(64).num_seconds(), i64::from(u32::MAX));
 }
+
+#[test]
+fn privacy_url_follows_base_url_unless_set() {
+    let settings = load(&[(
+        "ROLLCALL__SERVER__BASE_URL",
+        "https://join.example.net/list",
+    )])
+    .unwrap();
+    assert_eq!(
+        settings.group.privacy_url,
+        "https://join.example.net/list/privacy"
+    );
+    let set = load(&[(
+        "ROLLCALL__GROUP__PRIVACY_URL",
+        "https://group.example.net/notice",
+    )])
+    .unwrap();
+    assert_eq!(set.group.privacy_url, "https://group.example.net/notice");
+}
+
+#[test]
+fn production_refuses_an_http_or_loopback_privacy_url() {
+    for bad in [
+        "http://group.example.net/privacy",
+        "https://127.0.0.1/privacy",
+        "https://localhost:8443/privacy",
+        "https://[::1]/privacy",
+    ] {
+        let mut env = production_env();
+        env.push(("ROLLCALL__GROUP__PRIVACY_URL", bad));
+        let err = load(&env).unwrap_err();
+        assert_eq!(err.key(), "group.privacy_url", "{bad}");
+    }
+    let mut env = production_env();
+    env[1] = ("ROLLCALL__SERVER__BASE_URL", "https://127.0.0.1:8443");
+    let err = load(&env).unwrap_err().to_string();
+    assert!(err.contains("group.privacy_url: "), "{err}");
+    let ok = load(&production_env()).unwrap();
+    assert_eq!(ok.group.privacy_url, "https://rollcall.example.org/privacy");
+}

@@ -1,58 +1,100 @@
-//! Confirmation by 6-digit code. Codes are re-derived from the live confirmation
-//! token ids and compared in constant time; wrong codes are counted per
-//! registration across resends, and past the limit only the link works.
+//! Confirmation by 6-digit code. The `rollcall_signup` cookie names the address
+//! as typed; codes are re-derived from that registration's confirmation token
+//! ids and compared in constant time. Every attempt is counted under the
+//! cookie (whatever the address's state) and against a pending registration
+//! (across resends); past the limit only the link works. The answer depends on
+//! the code alone: it confirms, or it does not.
 
 use super::registrations::{self, ConfirmEvidence};
 use super::signups::SignupRules;
-use super::{DbConnection, DbError, lifecycle, tokens, write_transaction};
-use crate::domain::Status;
-use chrono::NaiveDateTime;
+use super::{DbConnection, DbError, attempts, lifecycle, tokens, write_transaction};
+use crate::crypto::SignupSeal;
+use crate::domain::{EmailAddress, Status};
+use chrono::{DateTime, NaiveDateTime};
 
 /// The result of typing a code.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CodeResult {
     Confirmed,
+    /// A right code for a registration already confirmed.
     AlreadyConfirmed,
-    Wrong,
-    /// Too many wrong codes: only the link works now.
-    Locked,
+    /// Wrong, expired, locked, or for a cookie that binds to nothing pending:
+    /// one answer for all, so it tells nothing about the address.
+    NotConfirmed,
 }
 
+/// A typed code without the spaces and dashes people put in it.
+pub fn normalise_code(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// Checks a typed code for the registration the cookie names.
 pub fn confirm_with_code(
     conn: &mut DbConnection,
     rules: &SignupRules,
-    registration_id: &str,
+    seal: &SignupSeal,
     code: &str,
-    max_failures: i32,
+    max_attempts: i32,
     evidence: &ConfirmEvidence,
     now: NaiveDateTime,
 ) -> Result<CodeResult, DbError> {
+    let issued_at = DateTime::from_timestamp(seal.issued_at, 0).map(|t| t.naive_utc());
+    let Some(expires_at) = issued_at.map(|at| at + rules.token_ttl) else {
+        return Ok(CodeResult::NotConfirmed);
+    };
+    if expires_at <= now {
+        return Ok(CodeResult::NotConfirmed);
+    }
+    let cookie_hash = seal.counter_key(&rules.keys);
     write_transaction(conn, |conn| {
-        let Some(registration) = registrations::find(conn, registration_id)? else {
-            return Ok(CodeResult::Wrong);
+        if !attempts::claim_cookie_attempt(conn, &cookie_hash, max_attempts, expires_at)? {
+            return Ok(CodeResult::NotConfirmed);
+        }
+        let Ok(address) = EmailAddress::parse(&seal.address) else {
+            return Ok(CodeResult::NotConfirmed);
+        };
+        let Some(registration) = registrations::find_by_email_key(conn, address.key())? else {
+            return Ok(CodeResult::NotConfirmed);
         };
         match registration.status() {
-            Status::Confirmed => return Ok(CodeResult::AlreadyConfirmed),
-            Status::Unsubscribed => return Ok(CodeResult::Wrong),
-            Status::Pending => {}
+            Status::Unsubscribed => Ok(CodeResult::NotConfirmed),
+            Status::Confirmed => {
+                let ids = tokens::unexpired_confirm_ids(conn, &registration.id, now)?;
+                Ok(match matching_token(rules, &ids, code) {
+                    Some(_) => CodeResult::AlreadyConfirmed,
+                    None => CodeResult::NotConfirmed,
+                })
+            }
+            Status::Pending => {
+                if !registrations::claim_code_attempt(conn, &registration.id, max_attempts)? {
+                    return Ok(CodeResult::NotConfirmed);
+                }
+                let live = tokens::live_confirm_ids(conn, &registration.id, now)?;
+                let Some(token_id) = matching_token(rules, &live, code) else {
+                    return Ok(CodeResult::NotConfirmed);
+                };
+                lifecycle::confirm_registration(
+                    conn,
+                    rules,
+                    &registration.id,
+                    token_id,
+                    evidence,
+                    now,
+                )?;
+                Ok(CodeResult::Confirmed)
+            }
         }
-        if registration.code_failures >= max_failures {
-            return Ok(CodeResult::Locked);
-        }
-        let live = tokens::live_confirm_ids(conn, registration_id, now)?;
-        // Check every live code so the time taken does not depend on which matched.
-        let matched = live
-            .iter()
-            .fold(false, |found, id| rules.keys.code_matches(id, code) | found);
-        if matched {
-            lifecycle::confirm_registration(conn, rules, registration_id, evidence, now)?;
-            return Ok(CodeResult::Confirmed);
-        }
-        registrations::record_code_failure(conn, registration_id)?;
-        Ok(if registration.code_failures + 1 >= max_failures {
-            CodeResult::Locked
-        } else {
-            CodeResult::Wrong
-        })
+    })
+}
+
+/// The token whose code was typed. Every code is checked, so the time taken
+/// does not depend on which one matched.
+fn matching_token<'a>(rules: &SignupRules, ids: &'a [String], code: &str) -> Option<&'a str> {
+    ids.iter().fold(None, |found, id| {
+        let matches = rules.keys.code_matches(id, code);
+        found.or(matches.then_some(id.as_str()))
     })
 }

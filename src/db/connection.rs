@@ -32,19 +32,16 @@ impl DbConnection {
 }
 
 /// Pragmas every SQLite connection gets when it is opened: durability (a 2xx
-/// survives a power cut), foreign keys, and waiting rather than failing on a lock.
+/// survives a power cut), foreign keys, waiting rather than failing on a lock,
+/// and zeroing deleted content so an erased address leaves no bytes behind.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-    PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;";
+    PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;";
 
 /// Opens one connection to the database the URL names.
 pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    DbError::Connect(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
+            create_private_file(path)?;
             let path = path.to_string_lossy();
             let mut conn =
                 SqliteConnection::establish(&path).map_err(|e| DbError::Connect(e.to_string()))?;
@@ -57,6 +54,33 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
             conn.batch_execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';")?;
             Ok(DbConnection::Postgres(conn))
         }
+    }
+}
+
+/// Creates the database file (and its folder) readable by the owner only,
+/// before SQLite does; SQLite gives its WAL and shared-memory files the
+/// database file's permissions.
+fn create_private_file(path: &std::path::Path) -> Result<(), DbError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let failed = |what: &std::path::Path, e: std::io::Error| {
+        DbError::Connect(format!("cannot create {}: {e}", what.display()))
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| failed(parent, e))?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(failed(path, e)),
     }
 }
 

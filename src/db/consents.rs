@@ -27,15 +27,17 @@ pub struct Consent {
     pub source: String,
 }
 
+/// Inserts a consent row and returns its id.
 pub fn insert(
     conn: &mut DbConnection,
     registration_id: &str,
     evidence: &ConsentEvidence,
     given_at: NaiveDateTime,
-) -> Result<(), DbError> {
+) -> Result<String, DbError> {
+    let id = super::new_id();
     diesel::insert_into(consents::table)
         .values((
-            consents::id.eq(super::new_id()),
+            consents::id.eq(&id),
             consents::registration_id.eq(registration_id),
             consents::given_at.eq(given_at),
             consents::ip.eq(evidence.ip.as_deref()),
@@ -44,7 +46,7 @@ pub fn insert(
             consents::source.eq(&evidence.source),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(id)
 }
 
 pub fn for_registration(

@@ -1,10 +1,16 @@
-//! Erasure: the person's rows go (registration, consents, tokens, outbox rows and
-//! attempts, by cascade), an `erase` event stays in the ledger, and a keyed hash
-//! of the address is kept so an import cannot bring them back.
+//! Erasure: the person's rows go (registration, consents, signup attempts,
+//! tokens and the details bound to them, outbox rows and attempts, by cascade;
+//! the request row by its keyed hash), an `erase` event stays in the ledger,
+//! and a keyed hash of the address is kept so an import cannot bring them back.
+//!
+//! On SQLite no copy survives on disk: every connection has `secure_delete=ON`
+//! (freed space is zeroed) and each erasure is followed by a checkpoint that
+//! truncates the WAL. PostgreSQL keeps dead row versions until VACUUM, which
+//! the retention sweep runs on the tables it erased from.
 
 use super::ledger::{self, Event, NewEvent};
 use super::schema::registrations::dsl;
-use super::{DbConnection, DbError, registrations, suppressions, write_transaction};
+use super::{DbConnection, DbError, attempts, registrations, suppressions, write_transaction};
 use crate::crypto::Keys;
 use crate::domain::Status;
 use chrono::NaiveDateTime;
@@ -18,9 +24,13 @@ pub fn erase(
     actor: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    write_transaction(conn, |conn| {
+    let erased = write_transaction(conn, |conn| {
         erase_in_transaction(conn, keys, registration_id, actor, now)
-    })
+    })?;
+    if erased {
+        after_erasure(conn)?;
+    }
+    Ok(erased)
 }
 
 fn erase_in_transaction(
@@ -34,6 +44,7 @@ fn erase_in_transaction(
         return Ok(false);
     };
     registrations::delete(conn, registration_id)?;
+    attempts::delete_request_row(conn, &keys.request_hash(&registration.email_key))?;
     ledger::append(
         conn,
         NewEvent {
@@ -57,12 +68,16 @@ pub fn erase_address(
     actor: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    write_transaction(conn, |conn| {
+    let erased = write_transaction(conn, |conn| {
         match registrations::find_by_email_key(conn, email_key)? {
             Some(registration) => erase_in_transaction(conn, keys, &registration.id, actor, now),
             None => Ok(false),
         }
-    })
+    })?;
+    if erased {
+        after_erasure(conn)?;
+    }
+    Ok(erased)
 }
 
 /// Erases registrations never confirmed whose last signup or resend is older
@@ -83,6 +98,9 @@ pub fn erase_stale_pending(
             .select(dsl::id)
             .load(conn)?;
         if stale.is_empty() {
+            if erased > 0 {
+                after_erasure(conn)?;
+            }
             return Ok(erased);
         }
         write_transaction(conn, |conn| {
@@ -97,4 +115,46 @@ pub fn erase_stale_pending(
             Ok::<_, DbError>(())
         })?;
     }
+}
+
+/// The tables erasure deletes from (directly or by cascade).
+const ERASED_TABLES: &str = "registrations, consents, signup_attempts, address_requests, \
+    tokens, confirmation_details, outbox, delivery_attempts";
+/// How often a checkpoint blocked by a reader is tried again.
+const CHECKPOINT_TRIES: u32 = 50;
+
+#[derive(QueryableByName)]
+struct CheckpointResult {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+}
+
+/// After an erasure has committed: on SQLite, copy the zeroed pages into the
+/// database file and truncate the WAL, so the old bytes are in neither.
+fn after_erasure(conn: &mut DbConnection) -> Result<(), DbError> {
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    for _ in 0..CHECKPOINT_TRIES {
+        let result: CheckpointResult =
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(c)?;
+        if result.busy == 0 {
+            return Ok(());
+        }
+        // A reader still uses the log; it finishes within milliseconds.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    tracing::warn!("the WAL could not be truncated after an erasure; the next checkpoint will");
+    Ok(())
+}
+
+/// On PostgreSQL, lets VACUUM reclaim the dead row versions an erasure left
+/// (they hold the erased bytes until their space is reused). Runs outside a
+/// transaction; a no-op on SQLite, where [`after_erasure`] did the work.
+pub fn vacuum_erased_tables(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Postgres(c) = conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&format!("VACUUM {ERASED_TABLES}"))?;
+    }
+    Ok(())
 }

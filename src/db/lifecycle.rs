@@ -6,7 +6,7 @@ use super::outbox::{self, MessageKind, NewMessage};
 use super::registrations::{self, ConfirmEvidence, Registration};
 use super::signups::SignupRules;
 use super::tokens::{self, TokenRow};
-use super::{DbConnection, DbError, write_transaction};
+use super::{DbConnection, DbError, bound_details, write_transaction};
 use crate::crypto::TokenPurpose;
 use crate::domain::Status;
 use chrono::NaiveDateTime;
@@ -61,7 +61,7 @@ pub fn confirm_with_token(
 ) -> Result<Confirmation, DbError> {
     write_transaction(conn, |conn| match inspect_confirm(conn, token, now)? {
         ConfirmLink::Usable(row) => {
-            confirm_registration(conn, rules, &row.registration_id, evidence, now)?;
+            confirm_registration(conn, rules, &row.registration_id, &row.id, evidence, now)?;
             Ok(Confirmation::Confirmed)
         }
         ConfirmLink::AlreadyConfirmed => Ok(Confirmation::AlreadyConfirmed),
@@ -70,18 +70,21 @@ pub fn confirm_with_token(
     })
 }
 
-/// Pending → confirmed, every confirmation link spent, a ledger event, and the
-/// welcome message (with its never-expiring unsubscribe link) queued.
+/// Pending → confirmed with the details of the signup bound to `token_id`,
+/// every confirmation link spent, a ledger event, and the welcome message
+/// (with its never-expiring unsubscribe link) queued.
 pub fn confirm_registration(
     conn: &mut DbConnection,
     rules: &SignupRules,
     registration_id: &str,
+    token_id: &str,
     evidence: &ConfirmEvidence,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     if !registrations::confirm(conn, registration_id, evidence, now)? {
         return Ok(false);
     }
+    bound_details::apply(conn, token_id, registration_id)?;
     tokens::spend_all(conn, registration_id, TokenPurpose::Confirm, now)?;
     ledger::append(
         conn,

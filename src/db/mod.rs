@@ -9,6 +9,8 @@
 //! cache (it was a quarter of a signup's time in the writer).
 
 pub mod aggregates;
+pub mod attempts;
+pub mod bound_details;
 pub mod codes;
 mod connection;
 pub mod consents;

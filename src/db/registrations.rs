@@ -120,8 +120,8 @@ pub fn insert_pending(
     Ok(id)
 }
 
-/// A new signup for a known address: the details are replaced and the row is
-/// (again) pending. Coming back after unsubscribing clears the old dates.
+/// A new signup for an unsubscribed address: the details are replaced and the
+/// row is pending again. Coming back after unsubscribing clears the old dates.
 pub fn refresh_pending(
     conn: &mut DbConnection,
     id: &str,
@@ -142,6 +142,15 @@ pub fn refresh_pending(
             dsl::confirm_user_agent.eq(None::<String>),
             dsl::unsubscribed_at.eq(None::<NaiveDateTime>),
         ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A pending registration's signup that sends a confirmation: only the
+/// retention clock moves; its details wait, bound to that confirmation.
+pub fn touch_signup(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(dsl::registrations.find(id))
+        .set((dsl::updated_at.eq(now), dsl::last_signup_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }
@@ -175,12 +184,22 @@ pub fn record_resend(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> R
     Ok(())
 }
 
-/// Counts one wrong confirmation code against the registration.
-pub fn record_code_failure(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
-    diesel::update(dsl::registrations.find(id))
-        .set(dsl::code_failures.eq(dsl::code_failures + 1))
-        .execute(conn)?;
-    Ok(())
+/// Counts one code attempt against a pending registration (across resends and
+/// cookies); false if it is not pending or has had `max`.
+pub fn claim_code_attempt(
+    conn: &mut DbConnection,
+    registration_id: &str,
+    max: i32,
+) -> Result<bool, DbError> {
+    let claimed = diesel::update(
+        dsl::registrations
+            .find(registration_id)
+            .filter(dsl::status.eq(Status::Pending.as_str()))
+            .filter(dsl::code_failures.lt(max)),
+    )
+    .set(dsl::code_failures.eq(dsl::code_failures + 1))
+    .execute(conn)?;
+    Ok(claimed == 1)
 }
 
 /// How a confirmation arrived: link or code, from where.

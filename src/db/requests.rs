@@ -1,9 +1,12 @@
 //! "Send it again" and "email me a manage link": both answer the same whatever
-//! the address's state, and both respect the per-address email cooldown.
+//! the address's state, and both do the same work: each writes the address's
+//! request row (keyed by a keyed hash, holding the requests' cooldown) before
+//! anything depends on the state, and each respects the per-address email
+//! cooldown and daily cap.
 
 use super::outbox::MessageKind;
 use super::signups::{self, SignupRules};
-use super::{DbConnection, DbError, registrations, write_transaction};
+use super::{DbConnection, DbError, attempts, registrations, write_transaction};
 use crate::domain::Status;
 use chrono::NaiveDateTime;
 
@@ -17,6 +20,8 @@ pub fn resend(
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
+        let hash = rules.keys.request_hash(email_key);
+        let cooled = attempts::record_request(conn, &hash, now, rules.resend_cooldown)?;
         let Some(registration) = registrations::find_by_email_key(conn, email_key)? else {
             return Ok(false);
         };
@@ -28,7 +33,7 @@ pub fn resend(
         if kind == MessageKind::Confirmation {
             registrations::record_resend(conn, &registration.id, now)?;
         }
-        signups::queue_if_cooled(conn, rules, &registration.id, kind, now)
+        queue_request(conn, rules, &hash, cooled, &registration.id, kind, now)
     })
 }
 
@@ -40,11 +45,31 @@ pub fn request_manage_link(
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
+        let hash = rules.keys.request_hash(email_key);
+        let cooled = attempts::record_request(conn, &hash, now, rules.resend_cooldown)?;
         match registrations::find_by_email_key(conn, email_key)? {
             Some(r) if r.status() != Status::Unsubscribed => {
-                signups::queue_if_cooled(conn, rules, &r.id, MessageKind::Manage, now)
+                queue_request(conn, rules, &hash, cooled, &r.id, MessageKind::Manage, now)
             }
             _ => Ok(false),
         }
     })
+}
+
+/// Queues a request's message when both cooldowns (the request row's and the
+/// registration's, shared with signups) and the daily cap allow it.
+fn queue_request(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    email_hash: &str,
+    request_cooled: bool,
+    registration_id: &str,
+    kind: MessageKind,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    if !request_cooled || !signups::queue_if_cooled(conn, rules, registration_id, kind, now)? {
+        return Ok(false);
+    }
+    attempts::mark_request_emailed(conn, email_hash, now)?;
+    Ok(true)
 }

@@ -107,6 +107,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signup_attempts (id) {
+        id -> Text,
+        registration_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    address_requests (email_hash) {
+        email_hash -> Text,
+        last_request_at -> Timestamp,
+        last_email_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    code_attempts (cookie_hash) {
+        cookie_hash -> Text,
+        attempts -> Integer,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    confirmation_details (token_id) {
+        token_id -> Text,
+        email -> Text,
+        name -> Text,
+        organisation -> Nullable<Text>,
+        org_type -> Nullable<Text>,
+        country -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        interests -> Text,
+        source -> Text,
+        signed_up_at -> Timestamp,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        text_version -> Text,
+        consent_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(consents -> registrations (registration_id));
 diesel::joinable!(tokens -> registrations (registration_id));
 diesel::joinable!(outbox -> registrations (registration_id));
@@ -121,6 +164,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_attempts,
     ledger,
     suppressions,
+    signup_attempts,
+    address_requests,
+    code_attempts,
+    confirmation_details,
 );
 
 diesel::table! {

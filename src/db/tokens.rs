@@ -79,6 +79,21 @@ pub fn live_confirm_ids(
         .load(conn)?)
 }
 
+/// Confirmation tokens of a registration that have not expired, used or not:
+/// a right code still answers "confirmed" after the link was used.
+pub fn unexpired_confirm_ids(
+    conn: &mut DbConnection,
+    registration_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, DbError> {
+    Ok(dsl::tokens
+        .filter(dsl::registration_id.eq(registration_id))
+        .filter(dsl::purpose.eq(TokenPurpose::Confirm.as_str()))
+        .filter(dsl::expires_at.gt(now))
+        .select(dsl::id)
+        .load(conn)?)
+}
+
 /// Spends every unused token of a purpose for a registration.
 pub fn spend_all(
     conn: &mut DbConnection,

@@ -4,7 +4,6 @@
 use crate::configuration::GroupSettings;
 use crate::crypto::{Keys, TokenPurpose};
 use crate::db::outbox::{MessageKind, OutboxRow};
-use crate::db::registrations::Registration;
 use crate::email::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
 use askama::Template;
 use lettre::Message;
@@ -38,7 +37,7 @@ message_templates!(AlreadyMemberText = "email/already_member.txt", AlreadyMember
     base_url: &'a str,
 });
 message_templates!(WelcomeText = "email/welcome.txt", WelcomeHtml = "email/welcome.html", {
-    name: &'a str, unsubscribe_url: &'a str,
+    unsubscribe_url: &'a str,
 });
 message_templates!(ManageText = "email/manage.txt", ManageHtml = "email/manage.html", {
     link: &'a str,
@@ -81,12 +80,8 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Renders the body of an outbox row for its registration.
-    pub fn render(
-        &self,
-        row: &OutboxRow,
-        registration: &Registration,
-    ) -> Result<Rendered, RenderError> {
+    /// Renders the body of an outbox row. Nothing typed into the form goes in.
+    pub fn render(&self, row: &OutboxRow) -> Result<Rendered, RenderError> {
         let kind = MessageKind::parse(&row.kind).ok_or(RenderError::BadRow)?;
         let group = &self.group;
         let link_for = |purpose: TokenPurpose, path: &str| -> Result<String, RenderError> {
@@ -184,18 +179,16 @@ impl Renderer {
                     self.keys.token(TokenPurpose::Unsubscribe, id)
                 );
                 let subject = format!("Welcome to {}", group.name);
-                let name = registration.name.as_str();
+                // No typed text: the name was typed into a form, maybe by a stranger.
                 let text = WelcomeText {
                     group,
                     subject: &subject,
-                    name,
                     unsubscribe_url: &url,
                 }
                 .render()?;
                 let html = WelcomeHtml {
                     group,
                     subject: &subject,
-                    name,
                     unsubscribe_url: &url,
                 }
                 .render()?;

@@ -92,13 +92,30 @@ async fn write_file(
     message_id: &str,
 ) -> Result<(), SendError> {
     let io = |e: std::io::Error| SendError::Transient(format!("cannot write mail file: {e}"));
-    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    // Messages hold addresses: the folder and files are the owner's only.
+    tokio::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .await
+        .map_err(io)?;
     let name = message_id
         .trim_matches(['<', '>'])
         .replace(['/', '\\'], "_");
     let path = dir.join(format!("{name}.eml"));
     let partial = dir.join(format!(".{name}.eml.partial"));
-    tokio::fs::write(&partial, message.formatted())
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .await
+        .map_err(io)?;
+    tokio::io::AsyncWriteExt::write_all(&mut file, &message.formatted())
+        .await
+        .map_err(io)?;
+    tokio::io::AsyncWriteExt::flush(&mut file)
         .await
         .map_err(io)?;
     tokio::fs::rename(&partial, &path).await.map_err(io)?;

@@ -166,13 +166,10 @@ impl Worker {
             let reason = reason.to_owned();
             return self.record(&row, Outcome::Cancelled { reason }).await;
         }
-        let built = self
-            .renderer
-            .render(&row, &registration)
-            .and_then(|rendered| {
-                self.renderer
-                    .message(rendered, &registration.email, &row.message_id)
-            });
+        let built = self.renderer.render(&row).and_then(|rendered| {
+            self.renderer
+                .message(rendered, &registration.email, &row.message_id)
+        });
         let message = match built {
             Ok(message) => message,
             Err(error) => {

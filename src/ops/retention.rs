@@ -1,10 +1,12 @@
 //! Periodic housekeeping: registrations never confirmed are erased
 //! `signup.pending_retention_days` after their last signup or resend (ledger
-//! actor `retention`), and the rate limiter forgets idle addresses.
+//! actor `retention`) and VACUUM runs on PostgreSQL after erasing, the
+//! counters of expired signup cookies go, and the rate limiter forgets idle
+//! addresses.
 
 use crate::clock::SharedClock;
 use crate::crypto::Keys;
-use crate::db::{self, DbError, Pool, erasure};
+use crate::db::{self, DbError, Pool, attempts, erasure};
 use crate::limits::limiter::IpLimiter;
 use chrono::TimeDelta;
 use std::time::Duration;
@@ -29,7 +31,12 @@ impl Retention {
         let cutoff = now - self.keep_pending;
         let keys = self.keys.clone();
         let erased = db::blocking(&self.pool, move |c| {
-            erasure::erase_stale_pending(c, &keys, cutoff, now)
+            let erased = erasure::erase_stale_pending(c, &keys, cutoff, now)?;
+            if erased > 0 {
+                erasure::vacuum_erased_tables(c)?;
+            }
+            attempts::delete_expired_cookie_counters(c, now)?;
+            Ok(erased)
         })
         .await?;
         if erased > 0 {

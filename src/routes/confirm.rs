@@ -11,8 +11,9 @@ use crate::web::error::AppError;
 use crate::web::forms::FormFields;
 use crate::web::link_token::LinkToken;
 use crate::web::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
+use crate::web::rate_limit;
+use crate::web::render;
 use crate::web::state::AppState;
-use crate::web::{cookies, rate_limit, render};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -94,7 +95,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     match form.get("token").filter(|t| !t.is_empty()) {
         Some(token) => confirm_by_token(&req, &state, token).await,
-        None => confirm_by_code(&req, &state, form.text("code").trim().to_owned()).await,
+        None => confirm_by_code(&req, &state, form.text("code")).await,
     }
 }
 
@@ -129,9 +130,8 @@ async fn confirm_by_token(
     })
 }
 
-const WRONG_CODE: &str =
-    "That code is not right. Check the email and try again, or use the link in it.";
-const LOCKED: &str = "Too many wrong codes. Please use the link in the email instead.";
+/// The one answer to every code that does not confirm, whatever the reason.
+const CODE_NOT_ACCEPTED: &str = "That code did not work. A code works only in the browser where the form was sent; the link in the email works anywhere.";
 
 /// Codes count against the per-IP limit, and work only with the signup cookie.
 async fn confirm_by_code(
@@ -142,9 +142,13 @@ async fn confirm_by_code(
     if let Some(refused) = rate_limit::refused(req, state) {
         return Ok(refused);
     }
+    let seal = req
+        .cookie(SIGNUP_COOKIE)
+        .and_then(|c| state.keys.open_signup(c.value()));
+    let code = codes::normalise_code(&code);
     let well_formed = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
-    let Some(registration_id) = signup_cookie(req, state).filter(|_| well_formed) else {
-        return Ok(wrong_code(req, state, WRONG_CODE));
+    let Some(seal) = seal.filter(|_| well_formed) else {
+        return Ok(code_not_accepted(req, state));
     };
     let (rules, evidence, now) = (
         state.rules.clone(),
@@ -153,25 +157,22 @@ async fn confirm_by_code(
     );
     let max = i32::try_from(state.settings.signup.code_max_attempts).unwrap_or(i32::MAX);
     let result = db::blocking(&state.pool, move |c| {
-        codes::confirm_with_code(c, &rules, &registration_id, &code, max, &evidence, now)
+        codes::confirm_with_code(c, &rules, &seal, &code, max, &evidence, now)
     })
     .await?;
     Ok(match result {
         CodeResult::Confirmed | CodeResult::AlreadyConfirmed => to_welcome(),
-        CodeResult::Wrong => wrong_code(req, state, WRONG_CODE),
-        CodeResult::Locked => wrong_code(req, state, LOCKED),
+        CodeResult::NotConfirmed => code_not_accepted(req, state),
     })
 }
 
-/// The registration the `rollcall_signup` cookie binds a code to, if its signature holds.
-fn signup_cookie(req: &HttpRequest, state: &AppState) -> Option<String> {
-    let cookie = req.cookie(SIGNUP_COOKIE)?;
-    cookies::verified_value(&state.keys, SIGNUP_COOKIE, cookie.value()).map(str::to_owned)
-}
-
-/// The check page again, 422, saying why the code did not work.
-fn wrong_code(req: &HttpRequest, state: &AppState, why: &str) -> HttpResponse {
-    check_page(req, state, StatusCode::UNPROCESSABLE_ENTITY, Some(why))
+fn code_not_accepted(req: &HttpRequest, state: &AppState) -> HttpResponse {
+    check_page(
+        req,
+        state,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(CODE_NOT_ACCEPTED),
+    )
 }
 
 fn to_welcome() -> HttpResponse {

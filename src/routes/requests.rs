@@ -1,6 +1,7 @@
 //! `POST /subscriptions/resend` and `POST /subscriptions/manage`: both answer
 //! 303 to the check page in every case, so they reveal nothing about an address.
 
+use super::signup::signup_cookie;
 use crate::db::requests;
 use crate::db::signups::SignupRules;
 use crate::db::{self, DbConnection, DbError};
@@ -20,7 +21,7 @@ pub async fn resend(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    handle(form, state, requests::resend).await
+    handle(form, state, requests::resend, true).await
 }
 
 pub async fn manage(
@@ -28,16 +29,18 @@ pub async fn manage(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    handle(form, state, requests::request_manage_link).await
+    handle(form, state, requests::request_manage_link, false).await
 }
 
 async fn handle(
     form: FormFields,
     state: web::Data<AppState>,
     request: Request,
+    sets_signup_cookie: bool,
 ) -> Result<HttpResponse, AppError> {
+    let typed = form.text("email");
     // A malformed address is answered like any other: nothing to send.
-    if let Some(email) = form.get("email").and_then(|e| EmailAddress::parse(&e).ok()) {
+    if let Ok(email) = EmailAddress::parse(&typed) {
         let (rules, now, key) = (
             state.rules.clone(),
             state.clock.now_naive(),
@@ -45,7 +48,10 @@ async fn handle(
         );
         db::blocking(&state.pool, move |c| request(c, &rules, &key, now)).await?;
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/subscriptions/check"))
-        .finish())
+    let mut answer = HttpResponse::SeeOther();
+    answer.insert_header((LOCATION, "/subscriptions/check"));
+    if sets_signup_cookie {
+        answer.cookie(signup_cookie(&state, &typed));
+    }
+    Ok(answer.finish())
 }

@@ -2,7 +2,7 @@
 //! state (new, pending, confirmed, unsubscribed), so the answer reveals nothing.
 
 use crate::db::consents::ConsentEvidence;
-use crate::db::signups::{NewSignup, SignupOutcome};
+use crate::db::signups::NewSignup;
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
 use crate::ops::metrics::SignupResult;
 use crate::web::body::SubmittedSignup;
@@ -19,9 +19,8 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-/// Binds a 6-digit code to the registration it was sent for.
+/// Binds a 6-digit code to the address typed into the form (sealed).
 pub const SIGNUP_COOKIE: &str = "rollcall_signup";
-const SIGNUP_COOKIE_SECS: i64 = 72 * 3600;
 
 /// `GET /`: the signup form.
 pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -60,9 +59,9 @@ pub async fn submit_form(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     Ok(match accept(&req, &state, submitted, "form").await? {
-        Accepted::Signed(cookie_value) => HttpResponse::SeeOther()
+        Accepted::Signed(typed) => HttpResponse::SeeOther()
             .insert_header((LOCATION, "/subscriptions/check"))
-            .cookie(signup_cookie(&state, cookie_value))
+            .cookie(signup_cookie(&state, &typed))
             .finish(),
         Accepted::Invalid(raw, errors) => form_page(
             &req,
@@ -82,8 +81,8 @@ pub async fn submit_api(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     Ok(match accept(&req, &state, submitted, "api").await? {
-        Accepted::Signed(cookie_value) => HttpResponse::Accepted()
-            .cookie(signup_cookie(&state, cookie_value))
+        Accepted::Signed(typed) => HttpResponse::Accepted()
+            .cookie(signup_cookie(&state, &typed))
             .json(json!({"status": "pending"})),
         Accepted::Invalid(_, errors) => {
             HttpResponse::UnprocessableEntity().json(json!({"errors": errors}))
@@ -92,7 +91,7 @@ pub async fn submit_api(
 }
 
 enum Accepted {
-    /// Stored (or a bot, silently dropped): the signed `rollcall_signup` value.
+    /// Stored (or a bot, silently dropped): the address as typed, for the cookie.
     Signed(String),
     Invalid(RawSignup, FieldErrors),
 }
@@ -110,9 +109,10 @@ async fn accept(
         honeypot_filled,
         ..
     } = submitted;
+    let typed = raw.email.clone().unwrap_or_default();
     if honeypot_filled {
         state.metrics.signup(SignupResult::honeypot);
-        return Ok(Accepted::Signed(dummy_cookie_value(state)));
+        return Ok(Accepted::Signed(typed));
     }
     let details =
         match SignupDetails::parse_with(raw.clone(), &state.settings.signup.interests, type_errors)
@@ -123,22 +123,13 @@ async fn accept(
                 return Ok(Accepted::Invalid(raw, errors));
             }
         };
-    let outcome = state
+    // Whatever the outcome, the answer and its cookie are the same.
+    state
         .writer
         .signup(new_signup(req, state, details, source))
         .await?;
     state.metrics.signup(SignupResult::accepted);
-    Ok(Accepted::Signed(cookie_value(state, &outcome)))
-}
-
-/// The `rollcall_signup` value: bound to the registration when a code was sent.
-fn cookie_value(state: &AppState, outcome: &SignupOutcome) -> String {
-    match outcome {
-        SignupOutcome::Pending {
-            registration_id, ..
-        } => cookies::signed_value(&state.keys, SIGNUP_COOKIE, registration_id),
-        SignupOutcome::AlreadyMember { .. } => dummy_cookie_value(state),
-    }
+    Ok(Accepted::Signed(typed))
 }
 
 /// The writer's job, with the consent evidence: where the request came from and
@@ -161,16 +152,15 @@ fn new_signup(
     }
 }
 
-/// A cookie value shaped like a real one that binds to no registration.
-fn dummy_cookie_value(state: &AppState) -> String {
-    cookies::signed_value(&state.keys, SIGNUP_COOKIE, &crate::db::new_id())
-}
-
-fn signup_cookie(state: &AppState, value: String) -> actix_web::cookie::Cookie<'static> {
+/// The `rollcall_signup` cookie for an address as typed: sealed, one length
+/// for every address, living as long as a confirmation token.
+pub fn signup_cookie(state: &AppState, typed: &str) -> actix_web::cookie::Cookie<'static> {
+    let value = state.keys.seal_signup(typed, state.now_unix());
+    let max_age = state.settings.signup.token_ttl().num_seconds();
     cookies::build(
         SIGNUP_COOKIE,
         value,
-        SIGNUP_COOKIE_SECS,
+        max_age,
         state.secure_cookies(),
         SameSite::Lax,
     )

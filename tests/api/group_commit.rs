@@ -43,7 +43,13 @@ async fn two_hundred_concurrent_signups_commit_in_fewer_transactions_with_every_
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations"), 151);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM ledger WHERE event = 'signup'"),
-        200
+        151,
+        "a signup inside the cooldown changes nothing"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM signup_attempts"),
+        49,
+        "but it writes its attempt row"
     );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation'"),

@@ -11,12 +11,17 @@ mod helpers;
 mod processes;
 mod smtp_server;
 
+mod bound_details;
 mod browser;
+mod code_rule;
 mod confirm_links;
 mod dashboard;
 mod delivery;
 mod double_opt_in;
 mod emails;
+mod enumeration;
+mod equal_work;
+mod erasure_on_disk;
 mod export;
 mod export_memory;
 mod group_commit;

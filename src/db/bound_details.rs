@@ -1,0 +1,101 @@
+//! The details and consent evidence of the signup whose email carried a
+//! confirmation token. Confirming with that token (its link or its code)
+//! applies them, so a stranger's later signup cannot rewrite what the owner
+//! confirms.
+
+use super::consents::{self, ConsentEvidence};
+use super::schema::{confirmation_details as bound, registrations};
+use super::{DbConnection, DbError};
+use crate::domain::SignupDetails;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// A stored signup, bound to its confirmation token.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bound)]
+struct BoundSignup {
+    email: String,
+    name: String,
+    organisation: Option<String>,
+    org_type: Option<String>,
+    country: Option<String>,
+    timezone: Option<String>,
+    interests: String,
+    source: String,
+    signed_up_at: NaiveDateTime,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    text_version: String,
+    consent_id: Option<String>,
+}
+
+/// Binds a signup's details to the confirmation token its email carries.
+/// `consent_id` names the consent row already written for it, if any.
+pub fn bind(
+    conn: &mut DbConnection,
+    token_id: &str,
+    details: &SignupDetails,
+    evidence: &ConsentEvidence,
+    consent_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::insert_into(bound::table)
+        .values((
+            bound::token_id.eq(token_id),
+            bound::email.eq(details.email.as_str()),
+            bound::name.eq(details.name.as_str()),
+            bound::organisation.eq(details.organisation.as_ref().map(|o| o.as_str())),
+            bound::org_type.eq(details.org_type.map(|t| t.as_str())),
+            bound::country.eq(details.country.as_ref().map(|c| c.as_str())),
+            bound::timezone.eq(details.timezone.as_ref().map(|t| t.as_str())),
+            bound::interests.eq(details.interests.joined()),
+            bound::source.eq(&evidence.source),
+            bound::signed_up_at.eq(now),
+            bound::ip.eq(evidence.ip.as_deref()),
+            bound::user_agent.eq(evidence.user_agent.as_deref()),
+            bound::text_version.eq(&evidence.text_version),
+            bound::consent_id.eq(consent_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Applies the signup bound to `token_id` to its registration: its details,
+/// and its consent row if none was written when it signed up. A token with
+/// nothing bound (a resend's) leaves the registration as it is.
+pub fn apply(
+    conn: &mut DbConnection,
+    token_id: &str,
+    registration_id: &str,
+) -> Result<(), DbError> {
+    let Some(signup) = bound::table
+        .find(token_id)
+        .select(BoundSignup::as_select())
+        .get_result(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    diesel::update(registrations::table.find(registration_id))
+        .set((
+            registrations::email.eq(&signup.email),
+            registrations::name.eq(&signup.name),
+            registrations::organisation.eq(&signup.organisation),
+            registrations::org_type.eq(&signup.org_type),
+            registrations::country.eq(&signup.country),
+            registrations::timezone.eq(&signup.timezone),
+            registrations::interests.eq(&signup.interests),
+            registrations::source.eq(&signup.source),
+        ))
+        .execute(conn)?;
+    if signup.consent_id.is_none() {
+        let evidence = ConsentEvidence {
+            ip: signup.ip,
+            user_agent: signup.user_agent,
+            text_version: signup.text_version,
+            source: signup.source,
+        };
+        consents::insert(conn, registration_id, &evidence, signup.signed_up_at)?;
+    }
+    Ok(())
+}
