@@ -86,6 +86,8 @@ async fn a_right_code_confirms_and_still_answers_303_after_the_link_was_used(bac
         app.count("SELECT COUNT(*) FROM registrations WHERE status = 'confirmed' AND confirmed_via = 'code'"),
         1
     );
+    // What the requests queued goes out, as it would in service.
+    app.deliver().await;
 }
 
 async fn every_code_that_does_not_confirm_gets_the_same_422_in_every_state(backend: Backend) {
@@ -206,4 +208,6 @@ async fn concurrent_wrong_codes_never_pass_the_cap(backend: Backend) {
         303,
         "the link still works"
     );
+    // What the requests queued goes out, as it would in service.
+    app.deliver().await;
 }
