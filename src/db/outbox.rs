@@ -209,7 +209,8 @@ pub fn record_outcome(
 }
 
 /// Records a batch's outcomes in one transaction (one durable commit); returns,
-/// for each, whether it was recorded (see [`record_outcome`]).
+/// for each, whether it was recorded (see [`record_outcome`]). The sent ones,
+/// nearly all of a batch, take three statements together.
 pub fn record_outcomes(
     conn: &mut DbConnection,
     owner: &str,
@@ -217,11 +218,70 @@ pub fn record_outcomes(
     now: NaiveDateTime,
 ) -> Result<Vec<bool>, DbError> {
     super::write_transaction(conn, |conn| {
+        let sent: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Sent))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let held = record_sent(conn, owner, &sent, now)?;
         outcomes
             .iter()
-            .map(|(id, outcome)| record_one(conn, id, owner, outcome, now))
+            .map(|(id, outcome)| match outcome {
+                Outcome::Sent => Ok(held.contains(id)),
+                _ => record_one(conn, id, owner, outcome, now),
+            })
             .collect()
     })
+}
+
+/// Marks the messages in `ids` that `owner` still holds as sent, with one
+/// attempt row each; returns those ids.
+fn record_sent(
+    conn: &mut DbConnection,
+    owner: &str,
+    ids: &[&str],
+    now: NaiveDateTime,
+) -> Result<std::collections::HashSet<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let held_query = outbox::table
+        .filter(outbox::id.eq_any(ids))
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::status.eq("queued"))
+        .select(outbox::id);
+    let held: Vec<String> = match conn {
+        DbConnection::Postgres(c) => held_query.for_update().load(c)?,
+        DbConnection::Sqlite(c) => held_query.load(c)?,
+    };
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&held)))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::leased_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    let attempts: Vec<_> = held
+        .iter()
+        .map(|id| {
+            (
+                delivery_attempts::id.eq(super::new_id()),
+                delivery_attempts::outbox_id.eq(id),
+                delivery_attempts::attempted_at.eq(now),
+                delivery_attempts::worker.eq(owner),
+                delivery_attempts::result.eq(Outcome::Sent.label()),
+                delivery_attempts::detail.eq(None::<String>),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(delivery_attempts::table).values(attempts);
+    match conn {
+        DbConnection::Postgres(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(held.into_iter().collect())
 }
 
 fn record_one(

@@ -20,6 +20,7 @@ use crate::domain::Status;
 use crate::ops::metrics::Metrics;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
@@ -99,7 +100,7 @@ impl BatchRelay {
 }
 
 /// Why a delivery was not attempted after a database error.
-const DATABASE_ERROR: &str = "database error before sending; retried later";
+const DATABASE_ERROR: &str = "database error while checking the lease; retried later";
 
 impl Worker {
     pub fn new(
@@ -136,8 +137,14 @@ impl Worker {
             now + self.config.lease,
             self.config.batch_size,
         );
-        let rows = db::blocking(&self.pool, move |conn| {
-            outbox::claim_due(conn, &owner, now, until, limit)
+        let (rows, mut people) = db::blocking(&self.pool, move |conn| {
+            let rows = outbox::claim_due(conn, &owner, now, until, limit)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.registration_id.clone()).collect();
+            let people: HashMap<String, Registration> = registrations::find_many(conn, &ids)?
+                .into_iter()
+                .map(|person| (person.id.clone(), person))
+                .collect();
+            Ok((rows, people))
         })
         .await?;
         let handled = rows.len();
@@ -145,8 +152,15 @@ impl Worker {
             return Ok(0);
         }
         let relay = BatchRelay::default();
-        let outcomes: Vec<(OutboxRow, Outcome)> = futures_util::stream::iter(rows)
-            .map(|row| self.deliver(row, &relay))
+        let work: Vec<_> = rows
+            .into_iter()
+            .map(|row| {
+                let person = people.remove(&row.registration_id);
+                (row, person)
+            })
+            .collect();
+        let outcomes: Vec<(OutboxRow, Outcome)> = futures_util::stream::iter(work)
+            .map(|(row, person)| self.deliver(row, person, &relay))
             .buffer_unordered(self.config.concurrency)
             .filter_map(std::future::ready)
             .collect()
@@ -205,33 +219,18 @@ impl Worker {
 
     /// Renders and sends one message; `None` when nothing is to be recorded
     /// (the row is gone, or the lease went to another worker).
-    async fn deliver(&self, row: OutboxRow, relay: &BatchRelay) -> Option<(OutboxRow, Outcome)> {
-        let (registration_id, id, owner) = (
-            row.registration_id.clone(),
-            row.id.clone(),
-            self.owner.clone(),
-        );
+    async fn deliver(
+        &self,
+        row: OutboxRow,
+        registration: Option<Registration>,
+        relay: &BatchRelay,
+    ) -> Option<(OutboxRow, Outcome)> {
+        // Erased while queued: the row went with it.
+        let registration = registration?;
         let now = self.clock.now_naive();
-        let (lease, renew_by) = (self.config.lease, now + self.config.lease / 2);
-        // The recipient and the lease in one trip to the database; the lease is
-        // renewed only when less than half of it is left.
-        let loaded = db::blocking(&self.pool, move |c| {
-            let Some(registration) = registrations::find(c, &registration_id)? else {
-                return Ok(None);
-            };
-            let held = match outbox::lease_end(c, &id, &owner)? {
-                Some(end) if end > renew_by => true,
-                Some(end) if end > now => outbox::renew_lease(c, &id, &owner, now, now + lease)?,
-                _ => false,
-            };
-            Ok(Some((registration, held)))
-        })
-        .await;
-        let registration = match loaded {
-            Ok(Some((registration, true))) => registration,
-            // Erased while queued: the row went with it.
-            Ok(None) => return None,
-            Ok(Some((_, false))) => {
+        match self.lease_held(&row, now).await {
+            Ok(true) => {}
+            Ok(false) => {
                 tracing::warn!(outbox_id = %row.id, "lease ran out before sending; another worker has the message");
                 return None;
             }
@@ -241,7 +240,7 @@ impl Worker {
                 let error = DATABASE_ERROR.to_owned();
                 return Some((row, Outcome::Deferred { at, error }));
             }
-        };
+        }
         if let Some(reason) = no_longer_wanted(&row, &registration) {
             let reason = reason.to_owned();
             return Some((row, Outcome::Cancelled { reason }));
@@ -267,6 +266,21 @@ impl Worker {
         let sent = self.mailer.send(&message, &row.message_id).await;
         let outcome = self.outcome_of(sent, row.attempts, relay);
         Some((row, outcome))
+    }
+
+    /// Whether this worker still holds the message's lease, right before its
+    /// send (a read); renewed only when less than half of it is left.
+    async fn lease_held(&self, row: &OutboxRow, now: NaiveDateTime) -> Result<bool, DbError> {
+        let (id, owner) = (row.id.clone(), self.owner.clone());
+        let (lease, renew_by) = (self.config.lease, now + self.config.lease / 2);
+        db::blocking(&self.pool, move |c| {
+            Ok(match outbox::lease_end(c, &id, &owner)? {
+                Some(end) if end > renew_by => true,
+                Some(end) if end > now => outbox::renew_lease(c, &id, &owner, now, now + lease)?,
+                _ => false,
+            })
+        })
+        .await
     }
 
     /// When messages the relay stopped are due again: the worker's own backoff.
