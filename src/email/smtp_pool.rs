@@ -145,13 +145,14 @@ struct Relay {
     tls_config: Arc<rustls::ClientConfig>,
 }
 
-/// Up to `pool_size` idle connections kept for reuse. The caller bounds how
-/// many sends run at once (the worker runs `pool_size`); a send takes an idle
-/// connection or opens one, and gives it back when the session is still sound.
+/// At most `pool_size` sessions at once, idle ones kept for reuse: a send
+/// takes an idle connection or opens one, and gives it back when the session is
+/// still sound.
 pub struct SmtpPool {
     relay: Relay,
     idle: Mutex<Vec<AsyncSmtpConnection>>,
     max_idle: usize,
+    sessions: tokio::sync::Semaphore,
 }
 
 impl SmtpPool {
@@ -174,12 +175,16 @@ impl SmtpPool {
             },
             idle: Mutex::new(Vec::new()),
             max_idle: smtp.pool_size.max(1) as usize,
+            sessions: tokio::sync::Semaphore::new(smtp.pool_size.max(1) as usize),
         }
     }
 
     /// Sends one message; the whole attempt (connecting included) is bounded by
     /// `email.smtp.timeout_secs`, and a timeout counts against the stage it hit.
     pub async fn send(&self, envelope: &Envelope, body: &[u8]) -> Result<(), SendError> {
+        // The semaphore is never closed; without a permit we would only exceed
+        // the pool size.
+        let _session = self.sessions.acquire().await.ok();
         let deadline = tokio::time::Instant::now() + self.relay.timeout;
         if let Some(mut connection) = self.take_idle() {
             match self

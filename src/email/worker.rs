@@ -99,6 +99,9 @@ impl BatchRelay {
     }
 }
 
+/// Batches a running worker keeps in flight (see [`Worker::run`]).
+const LANES: i64 = 2;
+
 /// Why a delivery was not attempted after a database error.
 const DATABASE_ERROR: &str = "database error while checking the lease; retried later";
 
@@ -131,12 +134,12 @@ impl Worker {
     /// Claims one batch, delivers it and records its outcomes; returns how many
     /// messages it handled.
     pub async fn run_once(&self) -> Result<usize, DbError> {
+        self.run_batch(self.config.batch_size).await
+    }
+
+    async fn run_batch(&self, limit: i64) -> Result<usize, DbError> {
         let now = self.clock.now_naive();
-        let (owner, until, limit) = (
-            self.owner.clone(),
-            now + self.config.lease,
-            self.config.batch_size,
-        );
+        let (owner, until) = (self.owner.clone(), now + self.config.lease);
         let (rows, mut people) = db::blocking(&self.pool, move |conn| {
             let rows = outbox::claim_due(conn, &owner, now, until, limit)?;
             let ids: Vec<String> = rows.iter().map(|r| r.registration_id.clone()).collect();
@@ -182,12 +185,22 @@ impl Worker {
     }
 
     /// Polls until `shutdown` turns true; while the relay fails, waits as long
-    /// as the messages it deferred.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// as the messages it deferred. Two lanes of half a batch each share the
+    /// SMTP pool, so one records and claims while the other sends, and a killed
+    /// worker still holds at most `email.batch_size` unrecorded messages.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         tracing::info!(owner = %self.owner, "email worker started");
+        let lanes = LANES.min(self.config.batch_size).max(1);
+        let limit = (self.config.batch_size / lanes).max(1);
+        let lanes = (0..lanes).map(|_| self.lane(limit, shutdown.clone()));
+        futures_util::future::join_all(lanes).await;
+        tracing::info!(owner = %self.owner, "email worker stopped");
+    }
+
+    async fn lane(&self, limit: i64, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
-            let idle = match self.run_once().await {
-                Ok(n) => (n as i64) < self.config.batch_size,
+            let idle = match self.run_batch(limit).await {
+                Ok(n) => (n as i64) < limit,
                 Err(error) => {
                     tracing::warn!(%error, "email worker could not claim messages");
                     true
@@ -205,7 +218,6 @@ impl Worker {
                 }
             }
         }
-        tracing::info!(owner = %self.owner, "email worker stopped");
     }
 
     /// How long messages (and the worker) wait after `failures` relay failures in a row.
