@@ -1,12 +1,14 @@
-//! The email figure: `rollcall worker` (a child process) delivering N queued
-//! confirmation messages to the tests' in-process SMTP server, beside lettre's
-//! own pooled transport sending the same N messages, rendered by the crate's
-//! renderer, to the same server with the same pool size and concurrency.
+//! The email figures, all into Postfix's `smtp-sink` (package postfix, its
+//! daemon not started): the limit is Postfix's own `smtp-source` sending N
+//! messages of the same size over `email.smtp.pool_size` parallel sessions; the
+//! figure is `rollcall worker` (a child process) delivering N queued
+//! confirmations; lettre's own pooled transport sending the same N rendered
+//! messages with the same pool size is a second line. Without the tools the
+//! part says SKIPPED.
 
 use crate::helpers::{self, TEST_SECRET, TestDatabase};
 use crate::raw;
 use crate::server;
-use crate::smtp_server::SmtpServer;
 use diesel::prelude::*;
 use futures_util::StreamExt;
 use lettre::transport::smtp::PoolConfig;
@@ -17,13 +19,104 @@ use rollcall::db::outbox::OutboxRow;
 use rollcall::db::registrations::Registration;
 use rollcall::email::render::Renderer;
 use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+const SMTP_SINK: &str = "/usr/sbin/smtp-sink";
+const SMTP_SOURCE: &str = "/usr/sbin/smtp-source";
 
 pub struct EmailFigures {
     pub worker_per_second: f64,
     pub worker_sent: i64,
-    pub raw_per_second: f64,
+    pub lettre_per_second: f64,
+    /// `smtp-source`, a new session per message (its default): the limit.
+    pub source_per_second: f64,
+    /// `smtp-source -d`: one session per connection, as rollcall reuses them.
+    pub source_reuse_per_second: f64,
+    pub message_bytes: usize,
+}
+
+/// Why the email part cannot run here, if it cannot.
+pub fn missing_tools() -> Option<String> {
+    [SMTP_SINK, SMTP_SOURCE]
+        .into_iter()
+        .find(|tool| !Path::new(tool).exists())
+        .map(|tool| format!("{tool} not found (Debian package postfix)"))
+}
+
+/// `smtp-sink` on a free port, killed when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        let port = server::free_port();
+        let mut command = Command::new(SMTP_SINK);
+        // As root, smtp-sink refuses to run without dropping privileges.
+        let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        if root {
+            command.args(["-u", "nobody"]);
+        }
+        let child = command
+            .args([&format!("127.0.0.1:{port}"), "256"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {SMTP_SINK}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "smtp-sink did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Sink { child, port }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `smtp-source` sending `messages` of `bytes` each over `sessions` parallel
+/// sessions: messages per second.
+fn source_rate(port: u16, sessions: u32, messages: usize, bytes: usize, reuse: bool) -> f64 {
+    let mut command = Command::new(SMTP_SOURCE);
+    if reuse {
+        command.arg("-d");
+    }
+    command.args([
+        "-s",
+        &sessions.to_string(),
+        "-m",
+        &messages.to_string(),
+        "-l",
+        &bytes.to_string(),
+        "-M",
+        "localhost",
+        "-f",
+        "bench@example.org",
+        "-t",
+        "sink@example.org",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    let started = Instant::now();
+    let status = command
+        .stdin(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {SMTP_SOURCE}: {e}"));
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(status.success(), "{SMTP_SOURCE} failed: {status}");
+    messages as f64 / seconds
 }
 
 /// Queues `messages` confirmations (one signup each, 500 per transaction).
@@ -43,17 +136,22 @@ pub async fn measure(
     messages: usize,
     log: &Path,
 ) -> EmailFigures {
-    let sink = SmtpServer::start().await;
+    let sink = Sink::start();
     let pool_size = settings.email.smtp.pool_size;
     let prebuilt = render_all(database, settings);
     assert_eq!(prebuilt.len(), messages, "every queued message rendered");
-    let raw_per_second = raw_send_rate(sink.port(), pool_size, prebuilt).await;
-    sink.clear();
-    let (worker_sent, seconds) = worker_run(database, sink.port(), messages, log).await;
+    let message_bytes = prebuilt.iter().map(|m| m.formatted().len()).sum::<usize>() / messages;
+    let source_per_second = source_rate(sink.port, pool_size, messages, message_bytes, false);
+    let source_reuse_per_second = source_rate(sink.port, pool_size, messages, message_bytes, true);
+    let lettre_per_second = lettre_send_rate(sink.port, pool_size, prebuilt).await;
+    let (worker_sent, seconds) = worker_run(database, sink.port, messages, log).await;
     EmailFigures {
         worker_per_second: worker_sent as f64 / seconds,
         worker_sent,
-        raw_per_second,
+        lettre_per_second,
+        source_per_second,
+        source_reuse_per_second,
+        message_bytes,
     }
 }
 
@@ -92,7 +190,7 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
 }
 
 /// lettre's pooled transport, `pool_size` sends in flight: messages per second.
-async fn raw_send_rate(port: u16, pool_size: u32, messages: Vec<Message>) -> f64 {
+async fn lettre_send_rate(port: u16, pool_size: u32, messages: Vec<Message>) -> f64 {
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(port)
         .timeout(Some(Duration::from_secs(30)))

@@ -26,6 +26,16 @@ impl MessageKind {
         }
     }
 
+    /// Transactional kinds are claimed before any others (announcements).
+    pub fn is_transactional(self) -> bool {
+        match self {
+            MessageKind::Confirmation
+            | MessageKind::AlreadyMember
+            | MessageKind::Welcome
+            | MessageKind::Manage => true,
+        }
+    }
+
     pub fn parse(text: &str) -> Option<MessageKind> {
         [
             MessageKind::Confirmation,
@@ -156,7 +166,10 @@ pub fn claim_due(
                     .is_null()
                     .or(outbox::leased_until.le(now)),
             )
-            .order(outbox::next_attempt_at.asc())
+            .order((
+                outbox::kind.eq_any(transactional_kinds()).desc(),
+                outbox::next_attempt_at.asc(),
+            ))
             .limit(limit)
             .select(outbox::id);
         let ids: Vec<String> = match conn {
@@ -179,6 +192,20 @@ pub fn claim_due(
     })
 }
 
+/// The kinds [`MessageKind::is_transactional`] puts first in the claim.
+fn transactional_kinds() -> Vec<&'static str> {
+    [
+        MessageKind::Confirmation,
+        MessageKind::AlreadyMember,
+        MessageKind::Welcome,
+        MessageKind::Manage,
+    ]
+    .into_iter()
+    .filter(|kind| kind.is_transactional())
+    .map(MessageKind::as_str)
+    .collect()
+}
+
 /// The result of one delivery attempt.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -188,6 +215,12 @@ pub enum Outcome {
         error: String,
     },
     Failed {
+        error: String,
+    },
+    /// Not attempted, or stopped by the relay before the message was its
+    /// concern: due again at `at`, and not counted against `max_attempts`.
+    Deferred {
+        at: NaiveDateTime,
         error: String,
     },
     /// No longer wanted: the registration moved on (e.g. a welcome for someone
@@ -201,7 +234,7 @@ impl Outcome {
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Sent => "sent",
-            Outcome::Retry { .. } => "retry",
+            Outcome::Retry { .. } | Outcome::Deferred { .. } => "retry",
             Outcome::Failed { .. } => "failed",
             Outcome::Cancelled { .. } => "cancelled",
         }
@@ -217,63 +250,156 @@ pub fn record_outcome(
     outcome: &Outcome,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
+    super::write_transaction(conn, |conn| record_one(conn, id, owner, outcome, now))
+}
+
+/// Records a batch's outcomes in one transaction (one durable commit); returns,
+/// for each, whether it was recorded (see [`record_outcome`]). The sent ones,
+/// nearly all of a batch, take three statements together.
+pub fn record_outcomes(
+    conn: &mut DbConnection,
+    owner: &str,
+    outcomes: &[(String, Outcome)],
+    now: NaiveDateTime,
+) -> Result<Vec<bool>, DbError> {
     super::write_transaction(conn, |conn| {
-        let held = outbox::table
-            .find(id)
-            .filter(outbox::lease_owner.eq(owner))
-            .filter(outbox::status.eq(OutboxStatus::Queued.as_str()));
-        let base = diesel::update(held);
-        let changed = match outcome {
-            Outcome::Sent => base
-                .set((
-                    outbox::status.eq(OutboxStatus::Sent.as_str()),
-                    outbox::sent_at.eq(now),
-                    outbox::attempts.eq(outbox::attempts + 1),
-                    outbox::leased_until.eq(None::<NaiveDateTime>),
-                    outbox::last_error.eq(None::<String>),
-                ))
-                .execute(conn)?,
-            Outcome::Retry { at, error } => base
-                .set((
-                    outbox::next_attempt_at.eq(at),
-                    outbox::attempts.eq(outbox::attempts + 1),
-                    outbox::leased_until.eq(None::<NaiveDateTime>),
-                    outbox::last_error.eq(error),
-                ))
-                .execute(conn)?,
-            Outcome::Failed { error: reason } | Outcome::Cancelled { reason } => base
-                .set((
-                    outbox::status.eq(if matches!(outcome, Outcome::Failed { .. }) {
-                        OutboxStatus::Failed.as_str()
-                    } else {
-                        OutboxStatus::Cancelled.as_str()
-                    }),
-                    outbox::attempts.eq(outbox::attempts + 1),
-                    outbox::leased_until.eq(None::<NaiveDateTime>),
-                    outbox::last_error.eq(reason),
-                ))
-                .execute(conn)?,
-        };
-        if changed == 1 {
-            let detail = match outcome {
-                Outcome::Sent => None,
-                Outcome::Retry { error, .. } | Outcome::Failed { error } => Some(error.as_str()),
-                Outcome::Cancelled { reason } => Some(reason.as_str()),
-            };
-            let result = outcome.label();
-            diesel::insert_into(delivery_attempts::table)
-                .values((
-                    delivery_attempts::id.eq(super::new_id()),
-                    delivery_attempts::outbox_id.eq(id),
-                    delivery_attempts::attempted_at.eq(now),
-                    delivery_attempts::worker.eq(owner),
-                    delivery_attempts::result.eq(result),
-                    delivery_attempts::detail.eq(detail),
-                ))
-                .execute(conn)?;
-        }
-        Ok(changed == 1)
+        let sent: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Sent))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        let held = record_sent(conn, owner, &sent, now)?;
+        outcomes
+            .iter()
+            .map(|(id, outcome)| match outcome {
+                Outcome::Sent => Ok(held.contains(id)),
+                _ => record_one(conn, id, owner, outcome, now),
+            })
+            .collect()
     })
+}
+
+/// Marks the messages in `ids` that `owner` still holds as sent, with one
+/// attempt row each; returns those ids.
+fn record_sent(
+    conn: &mut DbConnection,
+    owner: &str,
+    ids: &[&str],
+    now: NaiveDateTime,
+) -> Result<std::collections::HashSet<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let held_query = outbox::table
+        .filter(outbox::id.eq_any(ids))
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
+        .select(outbox::id);
+    let held: Vec<String> = match conn {
+        DbConnection::Postgres(c) => held_query.for_update().load(c)?,
+        DbConnection::Sqlite(c) => held_query.load(c)?,
+    };
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&held)))
+        .set((
+            outbox::status.eq(OutboxStatus::Sent.as_str()),
+            outbox::sent_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::leased_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    let attempts: Vec<_> = held
+        .iter()
+        .map(|id| {
+            (
+                delivery_attempts::id.eq(super::new_id()),
+                delivery_attempts::outbox_id.eq(id),
+                delivery_attempts::attempted_at.eq(now),
+                delivery_attempts::worker.eq(owner),
+                delivery_attempts::result.eq(Outcome::Sent.label()),
+                delivery_attempts::detail.eq(None::<String>),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(delivery_attempts::table).values(attempts);
+    match conn {
+        DbConnection::Postgres(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(held.into_iter().collect())
+}
+
+fn record_one(
+    conn: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    outcome: &Outcome,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let held = outbox::table
+        .find(id)
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::status.eq(OutboxStatus::Queued.as_str()));
+    let base = diesel::update(held);
+    let changed = match outcome {
+        Outcome::Sent => base
+            .set((
+                outbox::status.eq(OutboxStatus::Sent.as_str()),
+                outbox::sent_at.eq(now),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::leased_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        Outcome::Retry { at, error } => base
+            .set((
+                outbox::next_attempt_at.eq(at),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::leased_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(error),
+            ))
+            .execute(conn)?,
+        Outcome::Deferred { at, error } => base
+            .set((
+                outbox::next_attempt_at.eq(at),
+                outbox::leased_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(error),
+            ))
+            .execute(conn)?,
+        Outcome::Failed { error: reason } | Outcome::Cancelled { reason } => base
+            .set((
+                outbox::status.eq(if matches!(outcome, Outcome::Failed { .. }) {
+                    OutboxStatus::Failed.as_str()
+                } else {
+                    OutboxStatus::Cancelled.as_str()
+                }),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::leased_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(reason),
+            ))
+            .execute(conn)?,
+    };
+    if changed == 1 {
+        let detail = match outcome {
+            Outcome::Sent => None,
+            Outcome::Retry { error, .. }
+            | Outcome::Deferred { error, .. }
+            | Outcome::Failed { error } => Some(error.as_str()),
+            Outcome::Cancelled { reason } => Some(reason.as_str()),
+        };
+        let result = outcome.label();
+        diesel::insert_into(delivery_attempts::table)
+            .values((
+                delivery_attempts::id.eq(super::new_id()),
+                delivery_attempts::outbox_id.eq(id),
+                delivery_attempts::attempted_at.eq(now),
+                delivery_attempts::worker.eq(owner),
+                delivery_attempts::result.eq(result),
+                delivery_attempts::detail.eq(detail),
+            ))
+            .execute(conn)?;
+    }
+    Ok(changed == 1)
 }
 
 /// Extends the lease just before a send. False means the lease ran out and
@@ -297,6 +423,23 @@ pub fn renew_lease(
         .execute(conn)?;
         Ok(renewed == 1)
     })
+}
+
+/// When `owner`'s lease on a queued message ends, if it still holds it (a read:
+/// the lease is checked per send, renewed only when it runs low).
+pub fn lease_end(
+    conn: &mut DbConnection,
+    id: &str,
+    owner: &str,
+) -> Result<Option<NaiveDateTime>, DbError> {
+    Ok(outbox::table
+        .find(id)
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
+        .select(outbox::leased_until)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// Puts a failed message back in the queue, due now.

@@ -75,6 +75,14 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Registration>, D
         .optional()?)
 }
 
+/// The registrations with these ids (those that still exist), in one query.
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Registration>, DbError> {
+    Ok(dsl::registrations
+        .filter(dsl::id.eq_any(ids))
+        .select(Registration::as_select())
+        .load(conn)?)
+}
+
 pub fn find_by_email_key(
     conn: &mut DbConnection,
     email_key: &str,

@@ -3,5 +3,6 @@
 
 pub mod headers;
 pub mod render;
+pub mod smtp_pool;
 pub mod transport;
 pub mod worker;

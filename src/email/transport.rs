@@ -1,11 +1,11 @@
-//! Where messages go: lettre's pooled async SMTP transport, or `.eml` files for
+//! Where messages go: SMTP through our own connection pool, or `.eml` files for
 //! a first run (so the whole flow can be clicked through without a mail server).
 
-use crate::configuration::{EmailSettings, EmailTransportKind, SmtpTls};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use super::smtp_pool::{SmtpPool, Stage};
+use crate::configuration::{EmailSettings, EmailTransportKind};
+use lettre::Message;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// How a send ended, as far as retrying is concerned.
 #[derive(Debug, thiserror::Error)]
@@ -13,15 +13,19 @@ pub enum SendError {
     /// Worth retrying: 4xx replies, refused connections, timeouts, I/O.
     #[error("temporary delivery failure: {0}")]
     Transient(String),
-    /// The server refused the message for good (5xx).
+    /// The server refused the message for good (5xx to RCPT or DATA).
     #[error("permanent delivery failure: {0}")]
     Permanent(String),
+    /// The relay failed before the message was its concern (connect, TLS,
+    /// AUTH, MAIL FROM): transient for every message, whatever the reply.
+    #[error("SMTP relay failure: {text}")]
+    Relay { stage: Stage, text: String },
 }
 
 /// A configured transport.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpPool>),
     Files(PathBuf),
 }
 
@@ -29,7 +33,7 @@ impl Mailer {
     pub fn from_settings(settings: &EmailSettings, mail_dir: PathBuf) -> anyhow::Result<Mailer> {
         match settings.transport {
             EmailTransportKind::File => Ok(Mailer::Files(mail_dir)),
-            EmailTransportKind::Smtp => Ok(Mailer::Smtp(smtp_transport(settings)?)),
+            EmailTransportKind::Smtp => Ok(Mailer::Smtp(Arc::new(SmtpPool::new(&settings.smtp)))),
         }
     }
 
@@ -43,44 +47,9 @@ impl Mailer {
 
     pub async fn send(&self, message: &Message, message_id: &str) -> Result<(), SendError> {
         match self {
-            Mailer::Smtp(smtp) => smtp
-                .send(message.clone())
-                .await
-                .map(|_| ())
-                .map_err(classify),
+            Mailer::Smtp(pool) => pool.send(message.envelope(), &message.formatted()).await,
             Mailer::Files(dir) => write_file(dir, message, message_id).await,
         }
-    }
-}
-
-fn smtp_transport(settings: &EmailSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let smtp = &settings.smtp;
-    let builder = match smtp.tls {
-        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
-    };
-    let mut builder = builder
-        .port(smtp.port)
-        .timeout(Some(smtp.timeout()))
-        .pool_config(PoolConfig::new().max_size(smtp.pool_size));
-    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-        builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-    }
-    Ok(builder.build())
-}
-
-/// 5xx replies are permanent; everything else (4xx, refused, timeouts) is retried.
-fn classify(error: lettre::transport::smtp::Error) -> SendError {
-    let text = match error.status() {
-        Some(code) => format!("SMTP {code}"),
-        None if error.is_timeout() => "timed out".to_owned(),
-        None => "connection or protocol error".to_owned(),
-    };
-    if error.is_permanent() {
-        SendError::Permanent(text)
-    } else {
-        SendError::Transient(text)
     }
 }
 

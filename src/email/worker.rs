@@ -1,9 +1,15 @@
 //! The outbox worker: claims due messages with a lease, renders and sends them
-//! several at a time (up to the SMTP pool size), and records each outcome fenced
-//! by its lease. Transient failures back off exponentially; 5xx replies and
-//! exhausted attempts mark the message `failed`.
+//! several at a time (up to the SMTP pool size), and records the batch's
+//! outcomes in one transaction, fenced by the lease. The lease is checked right
+//! before each send (a read) and renewed only when it runs low, so a worker
+//! never sends a message it no longer holds, and a killed worker re-sends at
+//! most one batch. Transient failures back off exponentially; 5xx replies to
+//! RCPT or DATA and exhausted attempts mark the message `failed`; a failure of
+//! the relay itself (up to MAIL FROM) defers every message and backs the
+//! worker off.
 
 use super::render::Renderer;
+use super::smtp_pool::Stage;
 use super::transport::{Mailer, SendError};
 use crate::clock::SharedClock;
 use crate::configuration::{EmailSettings, RetryBackoff};
@@ -14,7 +20,9 @@ use crate::domain::Status;
 use crate::ops::metrics::Metrics;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
 /// The worker's knobs, from `email.*`.
@@ -67,7 +75,34 @@ pub struct Worker {
     owner: String,
     config: WorkerConfig,
     metrics: Option<Arc<Metrics>>,
+    /// Batches in a row that the relay failed; the worker's backoff.
+    relay_failures: AtomicU32,
 }
+
+/// What one batch learned about the relay.
+#[derive(Default)]
+struct BatchRelay {
+    /// The first relay failure; once set, the batch's other messages wait.
+    failure: Mutex<Option<(Stage, String)>>,
+    sessions_failed: AtomicU32,
+    sent: AtomicU32,
+}
+
+impl BatchRelay {
+    fn failure(&self) -> Option<String> {
+        self.lock().as_ref().map(|(_, text)| text.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Stage, String)>> {
+        self.failure.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Batches a running worker keeps in flight (see [`Worker::run`]).
+const LANES: i64 = 2;
+
+/// Why a delivery was not attempted after a database error.
+const DATABASE_ERROR: &str = "database error while checking the lease; retried later";
 
 impl Worker {
     pub fn new(
@@ -86,6 +121,7 @@ impl Worker {
             owner: format!("worker-{}", uuid::Uuid::now_v7()),
             config,
             metrics,
+            relay_failures: AtomicU32::new(0),
         }
     }
 
@@ -94,24 +130,46 @@ impl Worker {
         self.mailer.describe()
     }
 
-    /// Claims one batch and delivers it; returns how many messages it handled.
+    /// Claims one batch, delivers it and records its outcomes; returns how many
+    /// messages it handled.
     pub async fn run_once(&self) -> Result<usize, DbError> {
+        self.run_batch(self.config.batch_size).await
+    }
+
+    async fn run_batch(&self, limit: i64) -> Result<usize, DbError> {
         let now = self.clock.now_naive();
-        let (owner, until, limit) = (
-            self.owner.clone(),
-            now + self.config.lease,
-            self.config.batch_size,
-        );
-        let rows = db::blocking(&self.pool, move |conn| {
-            outbox::claim_due(conn, &owner, now, until, limit)
+        let (owner, until) = (self.owner.clone(), now + self.config.lease);
+        let (rows, people) = db::blocking(&self.pool, move |conn| {
+            let rows = outbox::claim_due(conn, &owner, now, until, limit)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.registration_id.clone()).collect();
+            let people: HashMap<String, Registration> = registrations::find_many(conn, &ids)?
+                .into_iter()
+                .map(|person| (person.id.clone(), person))
+                .collect();
+            Ok((rows, people))
         })
         .await?;
         let handled = rows.len();
-        futures_util::stream::iter(rows)
-            .map(|row| self.deliver(row))
+        if handled == 0 {
+            return Ok(0);
+        }
+        let relay = BatchRelay::default();
+        let work: Vec<_> = rows
+            .into_iter()
+            // One person may have several messages in a batch.
+            .map(|row| {
+                let person = people.get(&row.registration_id).cloned();
+                (row, person)
+            })
+            .collect();
+        let outcomes: Vec<(OutboxRow, Outcome)> = futures_util::stream::iter(work)
+            .map(|(row, person)| self.deliver(row, person, &relay))
             .buffer_unordered(self.config.concurrency)
-            .collect::<Vec<()>>()
+            .filter_map(std::future::ready)
+            .collect()
             .await;
+        self.record(outcomes).await;
+        self.note_relay(&relay);
         Ok(handled)
     }
 
@@ -126,45 +184,78 @@ impl Worker {
         }
     }
 
-    /// Polls until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Polls until `shutdown` turns true; while the relay fails, waits as long
+    /// as the messages it deferred. Two lanes of half a batch each share the
+    /// SMTP pool, so one records and claims while the other sends, and a killed
+    /// worker still holds at most `email.batch_size` unrecorded messages.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
         tracing::info!(owner = %self.owner, "email worker started");
+        let lanes = LANES.min(self.config.batch_size).max(1);
+        let limit = (self.config.batch_size / lanes).max(1);
+        let lanes = (0..lanes).map(|_| self.lane(limit, shutdown.clone()));
+        futures_util::future::join_all(lanes).await;
+        tracing::info!(owner = %self.owner, "email worker stopped");
+    }
+
+    async fn lane(&self, limit: i64, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
-            let idle = match self.run_once().await {
-                Ok(n) => (n as i64) < self.config.batch_size,
+            let idle = match self.run_batch(limit).await {
+                Ok(n) => (n as i64) < limit,
                 Err(error) => {
                     tracing::warn!(%error, "email worker could not claim messages");
                     true
                 }
             };
-            if idle {
+            let pause = match self.relay_failures.load(Ordering::Relaxed) {
+                0 if idle => Some(self.config.poll_interval),
+                0 => None,
+                failures => Some(self.relay_backoff(failures)),
+            };
+            if let Some(pause) = pause {
                 tokio::select! {
-                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = tokio::time::sleep(pause) => {}
                     _ = shutdown.changed() => {}
                 }
             }
         }
-        tracing::info!(owner = %self.owner, "email worker stopped");
     }
 
-    async fn deliver(&self, row: OutboxRow) {
-        let registration_id = row.registration_id.clone();
-        let registration = match db::blocking(&self.pool, move |c| {
-            registrations::find(c, &registration_id)
-        })
-        .await
-        {
-            Ok(Some(registration)) => registration,
-            // Erased while queued: the row went with it.
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(%error, outbox_id = %row.id, "cannot load recipient; the lease will expire and retry");
-                return;
+    /// How long messages (and the worker) wait after `failures` relay failures in a row.
+    fn relay_backoff(&self, failures: u32) -> std::time::Duration {
+        self.config
+            .retry
+            .delay(failures)
+            .to_std()
+            .unwrap_or(self.config.poll_interval)
+    }
+
+    /// Renders and sends one message; `None` when nothing is to be recorded
+    /// (the row is gone, or the lease went to another worker).
+    async fn deliver(
+        &self,
+        row: OutboxRow,
+        registration: Option<Registration>,
+        relay: &BatchRelay,
+    ) -> Option<(OutboxRow, Outcome)> {
+        // Erased while queued: the row went with it.
+        let registration = registration?;
+        let now = self.clock.now_naive();
+        match self.lease_held(&row, now).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(outbox_id = %row.id, "lease ran out before sending; another worker has the message");
+                return None;
             }
-        };
+            Err(error) => {
+                tracing::error!(%error, outbox_id = %row.id, "database error while checking the lease; the message will be retried later");
+                let at = self.config.retry_at(1, now);
+                let error = DATABASE_ERROR.to_owned();
+                return Some((row, Outcome::Deferred { at, error }));
+            }
+        }
         if let Some(reason) = no_longer_wanted(&row, &registration) {
             let reason = reason.to_owned();
-            return self.record(&row, Outcome::Cancelled { reason }).await;
+            return Some((row, Outcome::Cancelled { reason }));
         }
         let built = self.renderer.render(&row).and_then(|rendered| {
             self.renderer
@@ -174,33 +265,63 @@ impl Worker {
             Ok(message) => message,
             Err(error) => {
                 let error = error.to_string();
-                return self.record(&row, Outcome::Failed { error }).await;
+                return Some((row, Outcome::Failed { error }));
             }
         };
-        if !self.still_leased(&row).await {
-            tracing::warn!(outbox_id = %row.id, "lease ran out before sending; another worker has the message");
-            return;
+        if let Some(error) = relay.failure() {
+            let at = self.relay_retry_at();
+            return Some((row, Outcome::Deferred { at, error }));
         }
         let sent = self.mailer.send(&message, &row.message_id).await;
-        self.record(&row, self.outcome_of(sent, row.attempts)).await;
+        let outcome = self.outcome_of(sent, row.attempts, relay);
+        Some((row, outcome))
     }
 
-    /// Renews the lease right before a send, so a batch that outlived its lease
-    /// never sends a message another worker has taken over.
-    async fn still_leased(&self, row: &OutboxRow) -> bool {
-        let now = self.clock.now_naive();
-        let (id, owner, until) = (row.id.clone(), self.owner.clone(), now + self.config.lease);
+    /// Whether this worker still holds the message's lease, right before its
+    /// send (a read); renewed only when less than half of it is left.
+    async fn lease_held(&self, row: &OutboxRow, now: NaiveDateTime) -> Result<bool, DbError> {
+        let (id, owner) = (row.id.clone(), self.owner.clone());
+        let (lease, renew_by) = (self.config.lease, now + self.config.lease / 2);
         db::blocking(&self.pool, move |c| {
-            outbox::renew_lease(c, &id, &owner, now, until)
+            Ok(match outbox::lease_end(c, &id, &owner)? {
+                Some(end) if end > renew_by => true,
+                Some(end) if end > now => outbox::renew_lease(c, &id, &owner, now, now + lease)?,
+                _ => false,
+            })
         })
         .await
-        .unwrap_or(false)
     }
 
-    fn outcome_of(&self, sent: Result<(), SendError>, previous_attempts: i32) -> Outcome {
+    /// When messages the relay stopped are due again: the worker's own backoff.
+    fn relay_retry_at(&self) -> NaiveDateTime {
+        let failures = self.relay_failures.load(Ordering::Relaxed) + 1;
+        self.clock.now_naive()
+            + Duration::from_std(self.relay_backoff(failures)).unwrap_or(Duration::zero())
+    }
+
+    fn outcome_of(
+        &self,
+        sent: Result<(), SendError>,
+        previous_attempts: i32,
+        relay: &BatchRelay,
+    ) -> Outcome {
         let now = self.clock.now_naive();
         match sent {
-            Ok(()) => Outcome::Sent,
+            Ok(()) => {
+                relay.sent.fetch_add(1, Ordering::Relaxed);
+                Outcome::Sent
+            }
+            Err(SendError::Relay { stage, text }) => {
+                relay.sessions_failed.fetch_add(1, Ordering::Relaxed);
+                if let Some(metrics) = &self.metrics {
+                    metrics.relay_failure(stage.as_str());
+                }
+                relay.lock().get_or_insert((stage, text.clone()));
+                Outcome::Deferred {
+                    at: self.relay_retry_at(),
+                    error: text,
+                }
+            }
             Err(SendError::Permanent(error)) => Outcome::Failed { error },
             Err(SendError::Transient(error))
                 if previous_attempts + 1 >= self.config.max_attempts =>
@@ -214,25 +335,66 @@ impl Worker {
         }
     }
 
-    async fn record(&self, row: &OutboxRow, outcome: Outcome) {
-        let label = outcome.label();
-        let (id, owner, now) = (row.id.clone(), self.owner.clone(), self.clock.now_naive());
-        match db::blocking(&self.pool, move |c| {
-            outbox::record_outcome(c, &id, &owner, &outcome, now)
-        })
-        .await
+    /// Logs what the batch learned about the relay and moves the backoff.
+    fn note_relay(&self, relay: &BatchRelay) {
+        if let Some((stage, text)) = relay.lock().take() {
+            let failures = self.relay_failures.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::error!(
+                stage = stage.as_str(),
+                error = %text,
+                failures_in_a_row = failures,
+                retry_in_secs = self.relay_backoff(failures).as_secs(),
+                "the SMTP relay failed before accepting any message; every message waits"
+            );
+        } else if relay.sent.load(Ordering::Relaxed) > 0
+            && self.relay_failures.swap(0, Ordering::Relaxed) > 0
         {
-            Ok(true) => {
+            tracing::info!("the SMTP relay accepts messages again");
+        }
+    }
+
+    /// Records a batch's outcomes in one transaction, each fenced by the lease.
+    /// Tried a few times: a sent message that stays unrecorded goes out again
+    /// once its lease runs out.
+    async fn record(&self, outcomes: Vec<(OutboxRow, Outcome)>) {
+        if outcomes.is_empty() {
+            return;
+        }
+        let batch: Arc<Vec<(String, Outcome)>> = Arc::new(
+            outcomes
+                .iter()
+                .map(|(row, outcome)| (row.id.clone(), outcome.clone()))
+                .collect(),
+        );
+        let mut tries = 0;
+        let recorded = loop {
+            tries += 1;
+            let (owner, now, shared) = (self.owner.clone(), self.clock.now_naive(), batch.clone());
+            match db::blocking(&self.pool, move |c| {
+                outbox::record_outcomes(c, &owner, &shared, now)
+            })
+            .await
+            {
+                Ok(recorded) => break recorded,
+                Err(error) if tries < 3 => {
+                    tracing::warn!(%error, "could not record a batch of delivery outcomes; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, messages = batch.len(), "could not record a batch of delivery outcomes");
+                    return;
+                }
+            }
+        };
+        for ((row, outcome), recorded) in outcomes.iter().zip(recorded) {
+            let label = outcome.label();
+            if recorded {
                 tracing::info!(outbox_id = %row.id, kind = %row.kind, result = label, "delivery attempt recorded");
                 if let Some(metrics) = &self.metrics {
                     metrics.delivery(label);
                 }
-            }
-            Ok(false) => {
-                tracing::warn!(outbox_id = %row.id, "lease lost before the outcome was recorded")
-            }
-            Err(error) => {
-                tracing::error!(%error, outbox_id = %row.id, "could not record a delivery outcome")
+            } else {
+                tracing::warn!(outbox_id = %row.id, "lease lost before the outcome was recorded");
             }
         }
     }

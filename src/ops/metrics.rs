@@ -1,5 +1,6 @@
 //! Prometheus metrics: HTTP requests by route and status, latency, signups by
-//! outcome, database write batches, deliveries. Served on `/metrics`.
+//! outcome, database write batches, deliveries, SMTP relay failures. Served on
+//! `/metrics`.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, text::encode};
 use prometheus_client::metrics::counter::Counter;
@@ -40,6 +41,12 @@ pub struct DeliveryLabels {
     pub result: String,
 }
 
+/// The SMTP stage at which the relay failed (connect, tls, auth, mail_from).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RelayLabels {
+    pub stage: String,
+}
+
 /// Every metric the process exports.
 pub struct Metrics {
     registry: Registry,
@@ -49,6 +56,7 @@ pub struct Metrics {
     db_write_batches: Counter,
     db_write_batch_size: Histogram,
     deliveries: Family<DeliveryLabels, Counter>,
+    relay_failures: Family<RelayLabels, Counter>,
     pub outbox_queued: Gauge,
     pub outbox_failed: Gauge,
     pub outbox_oldest_due_seconds: Gauge<f64, AtomicU64>,
@@ -97,6 +105,12 @@ impl Metrics {
             "Email delivery attempts by result",
             deliveries.clone(),
         );
+        let relay_failures = Family::<RelayLabels, Counter>::default();
+        registry.register(
+            "smtp_relay_failures",
+            "SMTP sessions the relay failed before accepting a message, by stage",
+            relay_failures.clone(),
+        );
         let outbox_queued = Gauge::default();
         registry.register(
             "outbox_queued",
@@ -123,6 +137,7 @@ impl Metrics {
             db_write_batches,
             db_write_batch_size,
             deliveries,
+            relay_failures,
             outbox_queued,
             outbox_failed,
             outbox_oldest_due_seconds,
@@ -156,6 +171,14 @@ impl Metrics {
         self.deliveries
             .get_or_create(&DeliveryLabels {
                 result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn relay_failure(&self, stage: &str) {
+        self.relay_failures
+            .get_or_create(&RelayLabels {
+                stage: stage.to_owned(),
             })
             .inc();
     }

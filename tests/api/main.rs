@@ -31,6 +31,7 @@ mod leases;
 mod ops;
 mod opt_in_extras;
 mod organisers;
+mod relay;
 mod secrets;
 mod signup;
 mod storage;

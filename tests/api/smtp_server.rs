@@ -1,8 +1,8 @@
 //! A real, in-process SMTP server for integration tests.
 //!
 //! [`SmtpServer::start`] binds `127.0.0.1` on a free port and speaks enough
-//! plain-text SMTP (no STARTTLS, no AUTH) for lettre's pooled async
-//! transport: greeting, `EHLO`/`HELO`, `MAIL`, `RCPT`, `DATA`, `RSET`,
+//! plain-text SMTP (no STARTTLS; `AUTH PLAIN` in one line) for lettre:
+//! greeting, `EHLO`/`HELO`, `AUTH`, `MAIL`, `RCPT`, `DATA`, `RSET`,
 //! `NOOP`, `VRFY` and `QUIT`. Every connection is served by its own tokio
 //! task, so many concurrent sessions are fine.
 //!
@@ -10,7 +10,9 @@
 //! headers and the decoded text/plain and text/html parts with `mail-parser`.
 //!
 //! Tests can script failures: [`SmtpServer::reject_rcpt`] answers `RCPT` for
-//! matching addresses with a chosen reply, [`SmtpServer::fail_next_data`]
+//! matching addresses with a chosen reply, [`SmtpServer::refuse_auth`] and
+//! [`SmtpServer::refuse_sender`] refuse every login or sender,
+//! [`SmtpServer::fail_next_data`]
 //! turns the next `DATA` completions into errors, and
 //! [`SmtpServer::stop`] / [`SmtpServer::restart`] take the whole server away
 //! and bring it back on the same port.
@@ -312,6 +314,18 @@ impl SmtpServer {
             .extend(std::iter::repeat_n(reply, count));
     }
 
+    /// Answers every `AUTH` with `reply` (e.g. `"535 5.7.8 bad credentials"`)
+    /// instead of `235`, until [`SmtpServer::clear_failures`].
+    pub fn refuse_auth(&self, reply: &str) {
+        lock(&self.shared.script).auth_refusal = Some(checked_failure_reply(reply));
+    }
+
+    /// Answers every `MAIL FROM` with `reply` (e.g. `"550 5.7.1 sender
+    /// rejected"`), until [`SmtpServer::clear_failures`].
+    pub fn refuse_sender(&self, reply: &str) {
+        lock(&self.shared.script).sender_refusal = Some(checked_failure_reply(reply));
+    }
+
     /// Removes every scripted `RCPT` rejection and pending `DATA` failure.
     pub fn clear_failures(&self) {
         *lock(&self.shared.script) = Script::default();
@@ -396,6 +410,8 @@ struct Shared {
 struct Script {
     rcpt_rejections: Vec<RcptRejection>,
     data_failures: VecDeque<String>,
+    auth_refusal: Option<String>,
+    sender_refusal: Option<String>,
 }
 
 /// Reply `reply` to `RCPT` for addresses containing `pattern` (lowercase).
@@ -612,6 +628,10 @@ impl Session {
             "EHLO" => self.hello(argument, ehlo_reply()),
             "HELO" => self.hello(argument, format!("250 {HOSTNAME}")),
             "MAIL" => self.mail(argument),
+            "AUTH" => lock(&self.shared.script)
+                .auth_refusal
+                .clone()
+                .unwrap_or_else(|| "235 2.7.0 Authentication successful".to_string()),
             "RCPT" => self.rcpt(argument),
             "DATA" => return self.data().await.map(|()| Flow::Continue),
             "RSET" => {
@@ -648,6 +668,9 @@ impl Session {
         }
         if self.transaction.mail_from.is_some() {
             return "503 5.5.1 Nested MAIL command".to_string();
+        }
+        if let Some(reply) = lock(&self.shared.script).sender_refusal.clone() {
+            return reply;
         }
         match parse_path(argument, "FROM:") {
             Some(path) => {
@@ -727,13 +750,16 @@ impl Session {
     }
 }
 
-/// The multi-line `EHLO` reply: plain text only, no STARTTLS or AUTH.
+/// The multi-line `EHLO` reply: plain text only, no STARTTLS; `AUTH PLAIN`
+/// with the credentials sent in the command itself (any are accepted unless
+/// [`SmtpServer::refuse_auth`] says otherwise).
 fn ehlo_reply() -> String {
     [
         format!("250-{HOSTNAME}"),
         "250-8BITMIME".to_string(),
         "250-SMTPUTF8".to_string(),
         "250-PIPELINING".to_string(),
+        "250-AUTH PLAIN".to_string(),
         "250-ENHANCEDSTATUSCODES".to_string(),
         format!("250 SIZE {MAX_MESSAGE_BYTES}"),
     ]
