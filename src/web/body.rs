@@ -213,6 +213,10 @@ fn json_consent(value: Option<Value>, errors: &mut FieldErrors) -> Option<bool> 
 }
 
 #[cfg(test)]
+#[path = "body_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
