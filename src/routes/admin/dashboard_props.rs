@@ -2,11 +2,12 @@
 //! or a page's worth of charts, never a panic.
 
 use super::*;
-use crate::configuration::Settings;
+use crate::configuration::{DashboardSettings, Settings};
 use crate::domain::text::strategies::any_text;
 use crate::organisers::planner::ZoneMembers;
 use chrono::Datelike;
 use proptest::prelude::*;
+use std::sync::LazyLock;
 
 fn date_text() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -15,6 +16,15 @@ fn date_text() -> impl Strategy<Value = String> {
         (-300_000i32..300_000, 1u32..13, 1u32..29)
             .prop_map(|(y, m, d)| format!("{y:+}-{m:02}-{d:02}")),
         (1900i32..2200, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+        // The first and last days chrono can hold, where date arithmetic overflows.
+        (any::<bool>(), 0u64..10).prop_map(|(last, days)| {
+            let date = if last {
+                NaiveDate::MAX - chrono::Days::new(days)
+            } else {
+                NaiveDate::MIN + chrono::Days::new(days)
+            };
+            date.format("%Y-%m-%d").to_string()
+        }),
     ]
 }
 
@@ -26,7 +36,8 @@ fn minutes_text() -> impl Strategy<Value = String> {
     ]
 }
 
-fn settings() -> Settings {
+/// The default dashboard settings, read once for every case.
+static SETTINGS: LazyLock<DashboardSettings> = LazyLock::new(|| {
     Settings::load_with(
         std::path::Path::new("config"),
         Some("test"),
@@ -34,7 +45,8 @@ fn settings() -> Settings {
         serde_json::json!({}),
     )
     .unwrap()
-}
+    .dashboard
+});
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
@@ -51,7 +63,7 @@ proptest! {
         };
         prop_assert!(MEETING_MINUTES.contains(&minutes));
         prop_assert!((date.year() - today.year()).abs() <= 100);
-        let settings = settings().dashboard;
+        let settings = &*SETTINGS;
         let rows = vec![(Some("Pacific/Auckland".to_owned()), 3), (None, 1)];
         let members: Vec<ZoneMembers> = dashboard::zone_members(&rows);
         let rules = Rules {
