@@ -33,7 +33,7 @@ mod org_type;
 mod organisation;
 mod signup;
 mod status;
-mod text;
+pub(crate) mod text;
 mod timezone;
 
 pub use consent::{Consent, ConsentError};

@@ -4,6 +4,7 @@ use super::ImportRecord;
 use super::header::Columns;
 use super::time::{TimeError, parse_consent_time};
 use crate::domain::{EmailAddress, PersonName, quote_safely};
+use crate::organisers::csv_export::un_neutralise;
 use chrono::NaiveDateTime;
 use csv::ByteRecord;
 
@@ -62,11 +63,10 @@ fn check(columns: &Columns, cells: &[&str], rules: LineRules) -> Result<ImportRe
     }
 }
 
-/// A cell without the one leading `'` that rollcall's export adds to cells a
+/// A cell without the leading `'` that rollcall's export adds to cells a
 /// spreadsheet would read as a formula.
 fn cell<'a>(cells: &[&'a str], index: usize) -> &'a str {
-    let text = cells.get(index).copied().unwrap_or_default();
-    text.strip_prefix('\'').unwrap_or(text)
+    un_neutralise(cells.get(index).copied().unwrap_or_default())
 }
 
 /// The first filled whole-name cell, else the filled name parts joined by a
@@ -116,6 +116,10 @@ fn consent_time(
 }
 
 #[cfg(test)]
+#[path = "record_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -163,6 +167,14 @@ mod tests {
             .unwrap();
         assert_eq!(record.name.as_str(), "=Sione");
         assert_eq!(record.consent_at, None);
+        let kept = read(&["a@example.org", "'Ofa", "", ""], false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            kept.name.as_str(),
+            "'Ofa",
+            "no formula start follows the quote"
+        );
     }
 
     #[test]

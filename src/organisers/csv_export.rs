@@ -229,12 +229,24 @@ fn interests_in_config_order(stored: &str, config: &[String]) -> String {
     known.chain(unknown).collect::<Vec<_>>().join(";")
 }
 
+/// The first characters that make a spreadsheet read a cell as a formula.
+pub const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// A cell a spreadsheet would read as a formula gets a leading `'`.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(FORMULA_STARTS) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
+    }
+}
+
+/// [`neutralise`] undone, for import: the leading `'` is dropped only when a
+/// formula start follows it, so any other cell that starts with `'` stays as typed.
+pub fn un_neutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
     }
 }
 
@@ -256,6 +268,10 @@ pub fn parse_filter(status: Option<&str>, since: Option<&str>) -> Result<ExportF
         .transpose()?;
     Ok(ExportFilter { status, since })
 }
+
+#[cfg(test)]
+#[path = "csv_export_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

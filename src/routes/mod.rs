@@ -1,6 +1,7 @@
 //! HTTP only: extract → parse → call → respond. The route table is here, in one place.
 
 mod admin;
+pub mod api;
 mod confirm;
 mod health;
 mod manage;
@@ -13,9 +14,11 @@ use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
+    // Everything under `/api` goes to this scope (JSON errors, a JSON 404), so a
+    // JSON route mounted anywhere but `api`'s one table would be unreachable.
+    cfg.service(api::scope());
     cfg.route("/", web::get().to(signup::form))
         .route("/subscriptions", web::post().to(signup::submit_form))
-        .route("/api/v1/subscriptions", web::post().to(signup::submit_api))
         .route("/subscriptions/check", web::get().to(confirm::check))
         .route("/subscriptions/confirm", web::get().to(confirm::show))
         .route("/subscriptions/confirm", web::post().to(confirm::submit))

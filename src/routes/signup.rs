@@ -5,19 +5,21 @@ use crate::db::consents::ConsentEvidence;
 use crate::db::signups::NewSignup;
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
 use crate::ops::metrics::SignupResult;
-use crate::web::body::SubmittedSignup;
+use crate::web::body::{SignupRequest, SubmittedSignup};
 use crate::web::client::{client_ip, user_agent};
 use crate::web::error::AppError;
 use crate::web::forms::{SignupForm, SignupJson};
 use crate::web::pages::SignupPage;
 use crate::web::rate_limit::SignupRateLimited;
+use crate::web::responses::ErrorBody;
 use crate::web::state::AppState;
 use crate::web::{cookies, render};
 use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Binds a 6-digit code to the address typed into the form (sealed).
 pub const SIGNUP_COOKIE: &str = "rollcall_signup";
@@ -73,7 +75,44 @@ pub async fn submit_form(
     })
 }
 
+/// The signup API's 202 body: the same for every address state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupAccepted {
+    pub status: SignupStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupStatus {
+    /// A confirmation is on its way (or nothing changes: the answer does not say).
+    Pending,
+}
+
+/// The signup API's 422 body: every problem, as messages under each field's name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvalidSignup {
+    #[schema(value_type = HashMap<String, Vec<String>>, example = json!({"email": ["required"]}))]
+    pub errors: FieldErrors,
+}
+
 /// `POST /api/v1/subscriptions`: JSON → 202 `{"status":"pending"}`, or 422 with field errors.
+#[utoipa::path(
+    post,
+    path = "/api/v1/subscriptions",
+    operation_id = "subscribe",
+    request_body(content = SignupRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted: a confirmation mail is on its way (the answer is the same for every address)", body = SignupAccepted),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 413, description = "The body is over the size limit", body = ErrorBody),
+        (status = 415, description = "The Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Some fields are missing or invalid", body = InvalidSignup),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Busy or the database is unreachable", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 pub async fn submit_api(
     _: SignupRateLimited,
     SignupJson(submitted): SignupJson,
@@ -83,9 +122,11 @@ pub async fn submit_api(
     Ok(match accept(&req, &state, submitted, "api").await? {
         Accepted::Signed(typed) => HttpResponse::Accepted()
             .cookie(signup_cookie(&state, &typed))
-            .json(json!({"status": "pending"})),
+            .json(SignupAccepted {
+                status: SignupStatus::Pending,
+            }),
         Accepted::Invalid(_, errors) => {
-            HttpResponse::UnprocessableEntity().json(json!({"errors": errors}))
+            HttpResponse::UnprocessableEntity().json(InvalidSignup { errors })
         }
     })
 }

@@ -147,10 +147,16 @@ pub fn safe_next(next: &str) -> bool {
         None => return false,
     };
     (rest.is_empty() || rest.starts_with(['/', '?']))
-        && !next.contains(['\\', '\r', '\n'])
+        // A control character cannot go into `Location` (it would be a 500).
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
         && !next.starts_with("//")
         && !rest.starts_with("//")
 }
+
+#[cfg(test)]
+#[path = "admin_auth_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,9 @@
 
 use crate::domain::{FieldErrors, RawSignup};
 use percent_encoding::percent_decode;
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Why a body could not be read at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,46 @@ pub fn is_json_content_type(content_type: Option<&str>) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// The signup API's body as the handler reads it: a JSON object whose fields are
+/// all optional and may hold any JSON value, so that a value of the wrong type
+/// is a 422 on that field rather than a rejected request. The schema documents
+/// the type each field takes; `null` counts as absent; unknown fields are ignored.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "email": "ana@example.org", "name": "Ana Tupou", "organisation": "University of Auckland",
+    "org_type": "university", "country": "NZ", "timezone": "Pacific/Auckland",
+    "interests": [], "consent": true
+}))]
+pub struct SignupRequest {
+    /// Required: an email address (at most 254 bytes).
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Value>,
+    /// Required: 1 to 100 characters.
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Value>,
+    /// At most 200 characters.
+    #[schema(value_type = Option<String>)]
+    pub organisation: Option<Value>,
+    /// `government`, `university`, `industry`, `nonprofit` or `other`.
+    #[schema(value_type = Option<String>)]
+    pub org_type: Option<Value>,
+    /// An ISO 3166-1 alpha-2 code, any case.
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Value>,
+    /// An IANA time zone name.
+    #[schema(value_type = Option<String>)]
+    pub timezone: Option<Value>,
+    /// Zero or more of the group's interests.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub interests: Option<Value>,
+    /// Required: `true`.
+    #[schema(value_type = Option<bool>)]
+    pub consent: Option<Value>,
+    /// Leave out or empty: a filled value is answered as a success and stored nowhere.
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Value>,
+}
+
 /// A signup from the JSON API.
 pub fn signup_from_json(
     content_type: Option<&str>,
@@ -95,23 +137,27 @@ pub fn signup_from_json(
     if !is_json_content_type(content_type) {
         return Err(BodyError::NotJsonContentType);
     }
-    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
-        return Err(BodyError::NotJsonObject);
+    // Read as a map first: a repeated key keeps its last value, as a JSON object does.
+    let object = match serde_json::from_slice::<Value>(body) {
+        Ok(object @ Value::Object(_)) => object,
+        _ => return Err(BodyError::NotJsonObject),
     };
+    let request: SignupRequest =
+        serde_json::from_value(object).map_err(|_| BodyError::NotJsonObject)?;
     let mut errors = FieldErrors::default();
-    let mut text = |field: &'static str| json_text(&object, field, &mut errors);
+    let mut text = |field: &'static str, value: Option<Value>| json_text(field, value, &mut errors);
     let raw = RawSignup {
-        email: text("email"),
-        name: text("name"),
-        organisation: text("organisation"),
-        org_type: text("org_type"),
-        country: text("country"),
-        timezone: text("timezone"),
-        interests: json_interests(&object, &mut errors),
-        consent: json_consent(&object, &mut errors),
+        email: text("email", request.email),
+        name: text("name", request.name),
+        organisation: text("organisation", request.organisation),
+        org_type: text("org_type", request.org_type),
+        country: text("country", request.country),
+        timezone: text("timezone", request.timezone),
+        interests: json_interests(request.interests, &mut errors),
+        consent: json_consent(request.consent, &mut errors),
     };
-    let honeypot_filled = match object.get("website") {
-        None | Some(Value::Null) => false,
+    let honeypot_filled = match request.website {
+        None => false,
         Some(Value::String(s)) => !s.trim().is_empty(),
         Some(_) => true,
     };
@@ -124,13 +170,13 @@ pub fn signup_from_json(
 }
 
 fn json_text(
-    object: &Map<String, Value>,
     field: &'static str,
+    value: Option<Value>,
     errors: &mut FieldErrors,
 ) -> Option<String> {
-    match object.get(field) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+    match value {
+        None => None,
+        Some(Value::String(s)) => Some(s),
         Some(_) => {
             errors.add(field, "must be text");
             None
@@ -138,12 +184,15 @@ fn json_text(
     }
 }
 
-fn json_interests(object: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<String> {
-    match object.get("interests") {
-        None | Some(Value::Null) => Vec::new(),
+fn json_interests(value: Option<Value>, errors: &mut FieldErrors) -> Vec<String> {
+    match value {
+        None => Vec::new(),
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .collect(),
         Some(_) => {
             errors.add("interests", "must be a list of text values");
@@ -152,16 +201,20 @@ fn json_interests(object: &Map<String, Value>, errors: &mut FieldErrors) -> Vec<
     }
 }
 
-fn json_consent(object: &Map<String, Value>, errors: &mut FieldErrors) -> Option<bool> {
-    match object.get("consent") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
+fn json_consent(value: Option<Value>, errors: &mut FieldErrors) -> Option<bool> {
+    match value {
+        None => None,
+        Some(Value::Bool(b)) => Some(b),
         Some(_) => {
             errors.add("consent", "must be true or false");
             None
         }
     }
 }
+
+#[cfg(test)]
+#[path = "body_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

@@ -37,3 +37,7 @@ pub fn user_agent(req: &HttpRequest) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(512).collect())
 }
+
+#[cfg(test)]
+#[path = "client_props.rs"]
+mod props;

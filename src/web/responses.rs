@@ -10,6 +10,16 @@ use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{Error, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every refusal under `/api/` has this body (field errors aside).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What was wrong, in a sentence.
+    #[schema(example = "The request body must be a JSON object.")]
+    pub error: String,
+}
 
 /// Turns a finished answer into an extractor's error, so actix sends it as it is.
 pub fn refusal(response: HttpResponse) -> Error {

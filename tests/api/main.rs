@@ -28,6 +28,7 @@ mod group_commit;
 mod import;
 mod import_states;
 mod leases;
+mod openapi;
 mod ops;
 mod opt_in_extras;
 mod organisers;

@@ -11,7 +11,7 @@ use crate::web::responses::bad_request;
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -22,6 +22,8 @@ pub struct DashboardQuery {
 
 /// Meetings from a quarter of an hour to a working day.
 const MEETING_MINUTES: std::ops::RangeInclusive<i64> = 15..=480;
+/// Dates within this many years of today; further out is a 400, not a panic.
+const MAX_YEARS_AWAY: i32 = 100;
 
 fn parse_query(query: &DashboardQuery, today: NaiveDate) -> Result<(i64, NaiveDate), String> {
     let minutes = match query.meeting_minutes.as_deref().filter(|m| !m.is_empty()) {
@@ -34,12 +36,17 @@ fn parse_query(query: &DashboardQuery, today: NaiveDate) -> Result<(i64, NaiveDa
     };
     let date = match query.date.as_deref().filter(|d| !d.is_empty()) {
         None => today,
-        Some(text) => {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "date: use YYYY-MM-DD")?
-        }
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .filter(|d| (d.year() - today.year()).abs() <= MAX_YEARS_AWAY)
+            .ok_or("date: use YYYY-MM-DD, within 100 years of today")?,
     };
     Ok((minutes, date))
 }
+
+#[cfg(test)]
+#[path = "dashboard_props.rs"]
+mod props;
 
 pub async fn show(
     query: web::Query<DashboardQuery>,
