@@ -1,12 +1,15 @@
 //! Periodic housekeeping: registrations never confirmed are erased
 //! `signup.pending_retention_days` after their last signup or resend (ledger
-//! actor `retention`), and the rate limiter forgets idle addresses.
+//! actor `retention`), and the rate limiter and login throttle forget
+//! buckets that are full again.
 
 use crate::clock::SharedClock;
 use crate::crypto::Keys;
 use crate::db::{self, DbError, Pool, erasure};
-use crate::web::limiter::IpLimiter;
+use crate::web::limiter::RateLimiter;
+use crate::web::throttle::LoginThrottle;
 use chrono::TimeDelta;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -17,7 +20,8 @@ pub struct Retention {
     pub pool: Pool,
     pub keys: Keys,
     pub clock: SharedClock,
-    pub limiter: IpLimiter,
+    pub limiter: Arc<RateLimiter>,
+    pub login_throttle: Arc<LoginThrottle>,
     /// How long a registration may stay pending (`signup.pending_retention_days`).
     pub keep_pending: TimeDelta,
 }
@@ -35,7 +39,9 @@ impl Retention {
         if erased > 0 {
             tracing::info!(erased, "erased registrations never confirmed");
         }
-        self.limiter.shrink();
+        let now_ms = self.clock.now().timestamp_millis();
+        self.limiter.forget_full(now_ms).await?;
+        self.login_throttle.forget_full(now_ms).await?;
         Ok(erased)
     }
 

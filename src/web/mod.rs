@@ -4,11 +4,13 @@
 
 pub mod admin_auth;
 pub mod body;
+pub mod buckets;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod hardening;
 pub mod limiter;
 pub mod link_token;
 pub mod pages;

@@ -10,7 +10,7 @@ use crate::ops::metrics::Metrics;
 use crate::ops::retention::Retention;
 use crate::organisers::login::Login;
 use crate::web::error::AppError;
-use crate::web::limiter::IpLimiter;
+use crate::web::limiter::RateLimiter;
 use crate::web::throttle::LoginThrottle;
 use actix_web::HttpRequest;
 use actix_web::web::Data;
@@ -24,8 +24,10 @@ pub struct AppState {
     pub keys: Keys,
     pub rules: SignupRules,
     pub metrics: Arc<Metrics>,
-    pub limiter: IpLimiter,
-    pub login_throttle: LoginThrottle,
+    pub limiter: Arc<RateLimiter>,
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Password hashes allowed to run at once.
+    pub password_checks: tokio::sync::Semaphore,
     /// Exports allowed to run at once.
     pub export_slots: Arc<tokio::sync::Semaphore>,
 }
@@ -45,18 +47,20 @@ impl AppState {
         Login {
             pool: &self.pool,
             throttle: &self.login_throttle,
+            password_checks: &self.password_checks,
             clock: &self.clock,
             session_ttl: self.settings.admin.session_ttl(),
         }
     }
 
-    /// The housekeeping sweep over this state's storage and limiter.
+    /// The housekeeping sweep over this state's storage, limiter and throttle.
     pub fn retention(&self) -> Retention {
         Retention {
             pool: self.pool.clone(),
             keys: self.keys.clone(),
             clock: self.clock.clone(),
             limiter: self.limiter.clone(),
+            login_throttle: self.login_throttle.clone(),
             keep_pending: self.settings.signup.pending_retention(),
         }
     }
