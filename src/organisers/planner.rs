@@ -246,9 +246,6 @@ mod tests {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         assert!(date_in_range(day(2126, 11, 26), today));
         assert!(date_in_range(day(1926, 11, 26), today));
-        assert!(
-            !date_in_range(day(2126, 11, 27), today) || !date_in_range(day(2127, 11, 26), today)
-        );
         assert!(!date_in_range(day(2127, 11, 26), today));
         assert!(!date_in_range(day(1925, 1, 1), today));
         assert!(!date_in_range(NaiveDate::MAX, today));

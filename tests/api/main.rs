@@ -11,6 +11,7 @@ mod helpers;
 mod processes;
 mod smtp_server;
 
+mod abuse;
 mod browser;
 mod confirm_links;
 mod dashboard;
