@@ -9,9 +9,11 @@
 mod chromium;
 mod helpers;
 mod processes;
+mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod behind_nginx;
 mod browser;
 mod confirm_links;
 mod dashboard;
