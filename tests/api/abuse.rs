@@ -24,6 +24,7 @@ on_both_backends!(
     dashboard_dates_beyond_a_hundred_years_are_refused_without_a_5xx,
     every_page_carries_the_security_headers_and_head_is_answered,
     a_slow_body_is_cut_with_408,
+    full_buckets_are_forgotten_by_the_housekeeping,
 );
 
 const ORGANISER: &str = "organiser@example.org";
@@ -288,6 +289,38 @@ async fn a_slow_body_is_cut_with_408(backend: Backend) {
     let closed = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut rest)).await;
     trickle.abort();
     assert!(closed.is_ok(), "the connection stayed open after the 408");
+}
+
+/// Throttle and rate-limit entries expire: a bucket that is full again is
+/// deleted by the sweep (rows on PostgreSQL; SQLite keeps none in the database).
+async fn full_buckets_are_forgotten_by_the_housekeeping(backend: Backend) {
+    let app = spawn_app_with(backend, limited()).await;
+    app.add_organiser(ORGANISER, PASSWORD);
+    assert_eq!(
+        app.post_json(&valid_json("one@example.org")).await.status(),
+        202
+    );
+    assert_eq!(app.log_in(ORGANISER, "a wrong guess").await.status(), 401);
+    let stored = app.count("SELECT COUNT(*) FROM limit_buckets");
+    match backend {
+        Backend::Postgres => assert_eq!(stored, 3, "signup, login address, login account"),
+        Backend::Sqlite => assert_eq!(stored, 0, "in the process on SQLite"),
+    }
+    app.clock.advance(chrono::Duration::minutes(2));
+    app.state.retention().sweep().await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM limit_buckets"),
+        if backend == Backend::Postgres { 2 } else { 0 },
+        "the signup bucket is full again; the login ones are not yet"
+    );
+    app.clock.advance(chrono::Duration::minutes(4));
+    app.state.retention().sweep().await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM limit_buckets"), 0);
+    assert_eq!(
+        app.log_in(ORGANISER, PASSWORD).await.status(),
+        303,
+        "and the limits start afresh"
+    );
 }
 
 /// Two instances on one PostgreSQL share the client's bucket.
