@@ -25,6 +25,7 @@ on_both_backends!(
     every_page_carries_the_security_headers_and_head_is_answered,
     a_slow_body_is_cut_with_408,
     full_buckets_are_forgotten_by_the_housekeeping,
+    a_client_over_the_limit_is_refused_before_its_body_arrives,
 );
 
 const ORGANISER: &str = "organiser@example.org";
@@ -289,6 +290,27 @@ async fn a_slow_body_is_cut_with_408(backend: Backend) {
     let closed = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut rest)).await;
     trickle.abort();
     assert!(closed.is_ok(), "the connection stayed open after the 408");
+}
+
+async fn a_client_over_the_limit_is_refused_before_its_body_arrives(backend: Backend) {
+    let app = spawn_app_with(backend, limited()).await;
+    for i in 0..5 {
+        let response = app
+            .post_json(&valid_json(&format!("early{i}@example.org")))
+            .await;
+        assert_eq!(response.status(), 202);
+    }
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/subscriptions HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/json\r\nContent-Length: 16000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    let read = tokio::time::timeout(Duration::from_secs(1), stream.read_exact(&mut answer)).await;
+    assert!(read.is_ok(), "no answer while the body was outstanding");
+    assert_eq!(&answer, b"HTTP/1.1 429");
 }
 
 /// Throttle and rate-limit entries expire: a bucket that is full again is
