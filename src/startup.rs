@@ -2,6 +2,7 @@
 //! email worker and the periodic tasks).
 
 use crate::clock::SharedClock;
+use crate::configuration::DatabaseUrl;
 use crate::configuration::Settings;
 use crate::crypto::Keys;
 use crate::db::consents::{self, ConsentTextCheck};
@@ -11,13 +12,14 @@ use crate::db::{self, Pool};
 use crate::email::render::Renderer;
 use crate::email::transport::Mailer;
 use crate::email::worker::{Worker, WorkerConfig};
-use crate::limits::limiter::IpLimiter;
+use crate::limits::buckets::{Buckets, Gcra};
+use crate::limits::limiter::RateLimiter;
 use crate::limits::throttle::LoginThrottle;
 use crate::ops::metrics::Metrics;
 use crate::ops::supervisor::Background;
 use crate::routes;
-use crate::web::request_log;
 use crate::web::state::AppState;
+use crate::web::{hardening, request_log};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -163,14 +165,22 @@ pub async fn build_state(
     let pool = prepare_database(&settings, &clock).await?;
     let metrics = Arc::new(Metrics::new());
     let writer = start_writer(&settings, &keys, &clock, &metrics).await?;
+    let buckets = |name: &'static str, rule: Gcra| match &settings.database.url {
+        DatabaseUrl::Postgres(_) => Buckets::shared(name, rule, pool.clone(), keys.clone()),
+        DatabaseUrl::Sqlite(_) => Buckets::local(name, rule),
+    };
+    let login_rule = Gcra::new(
+        settings.admin.login_refill_interval_ms(),
+        settings.admin.login_max_failures,
+    );
     Ok(web::Data::new(AppState {
         rules: signup_rules(&settings, &keys),
-        login_throttle: LoginThrottle::new(
-            settings.admin.login_max_failures,
-            settings.admin.login_failure_window().num_seconds(),
-        ),
+        login_throttle: Arc::new(LoginThrottle::new(buckets("login", login_rule))),
+        password_checks: tokio::sync::Semaphore::new(settings.admin.password_check_slots()),
         export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
-        limiter: IpLimiter::new(&settings.rate_limit),
+        limiter: Arc::new(RateLimiter::new(&settings.rate_limit, |rule| {
+            buckets("signup", rule)
+        })),
         settings: settings.clone(),
         pool,
         writer,
@@ -196,16 +206,28 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// How long a closing connection may take to say goodbye.
+const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn http_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
-    let max_body = state.settings.server.max_body_bytes;
+    let server = &state.settings.server;
+    let max_body = server.max_body_bytes;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max_connections = server.max_connections_per_worker(workers);
+    let request_timeout = server.body_timeout();
     Ok(HttpServer::new(move || {
         App::new()
+            .wrap_fn(hardening::harden)
             .wrap_fn(request_log::observe)
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })
+    .workers(workers)
+    .max_connections(max_connections)
+    .client_request_timeout(request_timeout)
+    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
     .listen(listener)?
     .shutdown_timeout(10)
     .run())

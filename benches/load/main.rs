@@ -299,6 +299,7 @@ async fn http_part(
         Backend::Postgres => 2.0,
     };
     let mut last_database = None;
+    let mut api_wide = f64::NAN;
     for (label, scenario) in [("api", Scenario::Api), ("form", Scenario::Form)] {
         for (connections, ceiling) in [8, 64].into_iter().zip(ceilings.iter().copied()) {
             step(&format!("signup {label} at {connections} connections"));
@@ -327,9 +328,28 @@ async fn http_part(
             );
             let errors = result.errors as f64;
             figures.push(Figure::new(format!("{name}_errors"), errors, "count"));
+            if label == "api" && wide {
+                api_wide = result.per_second();
+            }
             last_database = Some(database);
         }
     }
+    step("signup api at 64 connections with the rate limit on (never reached)");
+    let database = TestDatabase::create(backend);
+    let mut server = Rollcall::serve_rate_limited(&database.raw_url, &logs.path("limited"));
+    server.wait_ready();
+    let result = load(&mut server, Scenario::Api, 64, plan, "api").await;
+    server.stop();
+    figures.push(
+        Figure::new("signup_api_64_rate_limited", result.per_second(), "req/s")
+            .against(api_wide, None),
+    );
+    let errors = result.errors as f64;
+    figures.push(Figure::new(
+        "signup_api_64_rate_limited_errors",
+        errors,
+        "count",
+    ));
     last_database.expect("a signup run")
 }
 

@@ -82,6 +82,20 @@ impl Rollcall {
         spawn("serve", database_url, log, &[])
     }
 
+    /// `rollcall serve` with the rate limit on but never reached: every signup
+    /// takes from its bucket (on PostgreSQL, one upsert in `limit_buckets`).
+    pub fn serve_rate_limited(database_url: &str, log: &Path) -> Rollcall {
+        let never_reached = [
+            ("ROLLCALL__RATE_LIMIT__ENABLED", "true".to_owned()),
+            (
+                "ROLLCALL__RATE_LIMIT__PER_IP_PER_MINUTE",
+                "60000".to_owned(),
+            ),
+            ("ROLLCALL__RATE_LIMIT__BURST", "2000000000".to_owned()),
+        ];
+        spawn("serve", database_url, log, &never_reached)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

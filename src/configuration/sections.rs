@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
     WorkingHours, de_at_least_one, de_countries, de_email_address, de_host, de_http_url,
-    de_interests, de_mailbox, de_non_empty, de_optional_secret, de_optional_string,
-    de_optional_trimmed_secret, de_time_zone_names, de_time_zones, de_weekdays,
+    de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_secret,
+    de_optional_string, de_optional_trimmed_secret, de_time_zone_names, de_time_zones, de_weekdays,
 };
 use crate::domain::{Country, TimeZoneName};
 
@@ -46,6 +46,12 @@ pub struct ServerSettings {
     pub metrics_token: Option<SecretString>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Seconds a request's head and body may take to arrive (≥ 1); then 408.
+    #[serde(deserialize_with = "de_at_least_one")]
+    pub body_timeout_secs: NonZeroU32,
+    /// Open connections for the whole process (≥ 1).
+    #[serde(deserialize_with = "de_at_least_one")]
+    pub max_connections: NonZeroU32,
 }
 
 impl ServerSettings {
@@ -56,6 +62,17 @@ impl ServerSettings {
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+
+    /// How long a request's head and body may take to arrive.
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.body_timeout_secs.get()))
+    }
+
+    /// actix counts connections per worker: each gets its share of
+    /// `max_connections`, rounded down, at least one.
+    pub fn max_connections_per_worker(&self, workers: usize) -> usize {
+        (self.max_connections.get() as usize / workers.max(1)).max(1)
     }
 }
 
@@ -284,6 +301,9 @@ pub struct AdminSettings {
     /// Failed logins allowed per [`AdminSettings::login_failure_window`], per
     /// IP and per account (≥ 1).
     pub login_max_failures: u32,
+    /// Password hashes computed at once (unset: [`AdminSettings::password_check_slots`]).
+    #[serde(default, deserialize_with = "de_optional_at_least_one")]
+    pub max_concurrent_password_checks: Option<NonZeroU32>,
 }
 
 impl AdminSettings {
@@ -296,9 +316,23 @@ impl AdminSettings {
     pub fn login_failure_window(&self) -> TimeDelta {
         TimeDelta::minutes(15)
     }
+
+    /// The throttle refills one attempt every window / `login_max_failures`.
+    pub fn login_refill_interval_ms(&self) -> i64 {
+        self.login_failure_window().num_milliseconds() / i64::from(self.login_max_failures.max(1))
+    }
+
+    /// `max_concurrent_password_checks`, or 2 × the machine's cores when unset
+    /// (a hash uses one core and about 19 MiB).
+    pub fn password_check_slots(&self) -> usize {
+        self.max_concurrent_password_checks.map_or_else(
+            || 2 * std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n.get() as usize,
+        )
+    }
 }
 
-/// `[rate_limit]`: per process.
+/// `[rate_limit]`: shared by every instance on PostgreSQL, per process on SQLite.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSettings {
@@ -310,6 +344,13 @@ pub struct RateLimitSettings {
     /// Extra requests allowed in a burst.
     #[serde(deserialize_with = "de_at_least_one")]
     pub burst: NonZeroU32,
+}
+
+impl RateLimitSettings {
+    /// One request comes back to a client's budget every this many milliseconds.
+    pub fn interval_ms(&self) -> i64 {
+        60_000 / i64::from(self.per_ip_per_minute.get())
+    }
 }
 
 /// `[log]`

@@ -654,3 +654,33 @@ fn production_refuses_an_http_or_loopback_privacy_url() {
     let ok = load(&production_env()).unwrap();
     assert_eq!(ok.group.privacy_url, "https://rollcall.example.org/privacy");
 }
+
+#[test]
+fn abuse_limits_have_their_defaults_and_derived_values() {
+    let settings = load(&[]).unwrap();
+    assert_eq!(settings.server.body_timeout(), Duration::from_secs(10));
+    assert_eq!(settings.server.max_connections.get(), 1024);
+    assert_eq!(settings.server.max_connections_per_worker(2), 512);
+    assert_eq!(settings.server.max_connections_per_worker(3), 341);
+    assert_eq!(settings.server.max_connections_per_worker(0), 1024);
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(settings.admin.max_concurrent_password_checks, None);
+    assert_eq!(settings.admin.password_check_slots(), 2 * cores);
+    assert_eq!(settings.admin.login_refill_interval_ms(), 180_000);
+    assert_eq!(settings.rate_limit.interval_ms(), 6_000);
+    let set = load(&[
+        ("ROLLCALL__ADMIN__MAX_CONCURRENT_PASSWORD_CHECKS", "3"),
+        ("ROLLCALL__SERVER__BODY_TIMEOUT_SECS", "4"),
+    ])
+    .unwrap();
+    assert_eq!(set.admin.password_check_slots(), 3);
+    assert_eq!(set.server.body_timeout(), Duration::from_secs(4));
+    for (key, value) in [
+        ("ROLLCALL__ADMIN__MAX_CONCURRENT_PASSWORD_CHECKS", "0"),
+        ("ROLLCALL__SERVER__BODY_TIMEOUT_SECS", "0"),
+        ("ROLLCALL__SERVER__MAX_CONNECTIONS", "0"),
+    ] {
+        let error = load(&[(key, value)]).unwrap_err().to_string();
+        assert!(error.contains("at least 1"), "{key}: {error}");
+    }
+}

@@ -248,6 +248,18 @@ pub(crate) fn de_at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<NonZero
     NonZeroU32::new(value).ok_or_else(|| de::Error::custom("must be at least 1 (got 0)"))
 }
 
+/// An optional whole number that, when set, must be at least 1.
+pub(crate) fn de_optional_at_least_one<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<NonZeroU32>, D::Error> {
+    match Option::<u32>::deserialize(d)? {
+        None => Ok(None),
+        Some(value) => NonZeroU32::new(value)
+            .map(Some)
+            .ok_or_else(|| de::Error::custom("must be at least 1 (got 0)")),
+    }
+}
+
 /// Where the database lives, parsed from `database.url`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {

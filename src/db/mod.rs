@@ -19,6 +19,7 @@ pub mod export_rows;
 pub mod imports;
 pub mod ledger;
 pub mod lifecycle;
+pub mod limits;
 pub mod migrations;
 pub mod organisers;
 pub mod outbox;

@@ -1,42 +1,44 @@
-//! Per-IP rate limiting for the public write endpoints (governor's GCRA, per process).
+//! The per-client rate limit of the public write routes (`rate_limit.*`): one
+//! bucket per client address (see `web::client`), in the database on
+//! PostgreSQL so every instance shares it, else in the process.
 
 use crate::configuration::RateLimitSettings;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::net::IpAddr;
-use std::sync::Arc;
+use crate::db::DbError;
+use crate::limits::buckets::{Buckets, Gcra, wait_secs};
+use crate::web::client::ClientAddress;
 
-/// A per-IP limiter, or none when `rate_limit.enabled = false`.
-#[derive(Clone)]
-pub struct IpLimiter {
-    limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+/// The signup buckets, or none when `rate_limit.enabled = false`.
+pub struct RateLimiter {
+    buckets: Option<Buckets>,
 }
 
-impl IpLimiter {
-    pub fn new(settings: &RateLimitSettings) -> Self {
-        let quota = Quota::per_minute(settings.per_ip_per_minute).allow_burst(settings.burst);
-        let limiter = settings
-            .enabled
-            .then(|| Arc::new(RateLimiter::keyed(quota)));
-        Self { limiter }
+impl RateLimiter {
+    /// `make` builds the buckets (local or shared) for the rule from settings.
+    pub fn new(settings: &RateLimitSettings, make: impl FnOnce(Gcra) -> Buckets) -> Self {
+        let rule = Gcra::new(settings.interval_ms(), settings.burst.get());
+        Self {
+            buckets: settings.enabled.then(|| make(rule)),
+        }
     }
 
-    /// `Ok` if the request may go ahead, else the seconds to wait (for `Retry-After`).
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
+    /// `Ok(())` if the request may go ahead, else the seconds to wait (for `Retry-After`).
+    pub async fn check(
+        &self,
+        client: ClientAddress,
+        now_ms: i64,
+    ) -> Result<Result<(), u64>, DbError> {
+        let Some(buckets) = &self.buckets else {
+            return Ok(Ok(()));
         };
-        limiter.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
+        let taken = buckets.take(&[client.limit_key()], now_ms).await?;
+        Ok(taken.map_err(wait_secs))
     }
 
-    /// Forgets addresses whose budget is full again, so memory stays bounded.
-    pub fn shrink(&self) {
-        if let Some(limiter) = &self.limiter {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
+    /// Forgets clients whose budget is full again, so memory and rows stay bounded.
+    pub async fn forget_full(&self, now_ms: i64) -> Result<(), DbError> {
+        match &self.buckets {
+            Some(buckets) => buckets.forget_full(now_ms).await,
+            None => Ok(()),
         }
     }
 }

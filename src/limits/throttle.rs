@@ -1,72 +1,68 @@
-//! Login throttling: at most `admin.login_max_failures` failures per 15 minutes
-//! per client address and per account. Over it, the answer is 429 with
-//! `Retry-After` (a throttle, not a lockout: it lifts by itself).
+//! Login throttling: at most `admin.login_max_failures` attempts per 15 minutes
+//! per client address and per account (a bucket of that many, refilling one
+//! every window / max). A slot is taken when the attempt is checked, before the
+//! password hash runs, so simultaneous guesses cannot all pass; a successful
+//! login gives its address slot back and clears the account. Over the limit
+//! the answer is 429 with `Retry-After` (a throttle, not a lockout).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use crate::db::DbError;
+use crate::limits::buckets::{Buckets, wait_secs};
+use crate::web::client::ClientAddress;
 
 pub struct LoginThrottle {
-    max_failures: usize,
-    window_secs: i64,
-    failures: Mutex<HashMap<String, VecDeque<i64>>>,
+    buckets: Buckets,
+}
+
+/// The buckets one attempt takes from: its address and its account.
+pub struct AttemptKeys([String; 2]);
+
+impl AttemptKeys {
+    pub fn new(client: ClientAddress, account: &str) -> Self {
+        Self([client.limit_key(), format!("account:{account}")])
+    }
 }
 
 impl LoginThrottle {
-    pub fn new(max_failures: u32, window_secs: i64) -> Self {
-        Self {
-            max_failures: max_failures.max(1) as usize,
-            window_secs,
-            failures: Mutex::new(HashMap::new()),
-        }
+    pub fn new(buckets: Buckets) -> Self {
+        Self { buckets }
     }
 
-    /// `Err(seconds)` if any of `keys` is over the limit at `now` (unix seconds).
-    pub fn check(&self, keys: &[String], now: i64) -> Result<(), u64> {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut wait = 0i64;
-        for key in keys {
-            if let Some(times) = failures.get_mut(key) {
-                times.retain(|t| now - t < self.window_secs);
-                if times.len() >= self.max_failures
-                    && let Some(oldest) = times.front()
-                {
-                    wait = wait.max(oldest + self.window_secs - now);
-                }
-            }
-        }
-        failures.retain(|_, times| !times.is_empty());
-        if wait > 0 { Err(wait as u64) } else { Ok(()) }
+    /// Takes the attempt's slots: `Ok(Err(seconds))` if either is used up.
+    pub async fn take(&self, keys: &AttemptKeys, now_ms: i64) -> Result<Result<(), u64>, DbError> {
+        Ok(self.buckets.take(&keys.0, now_ms).await?.map_err(wait_secs))
     }
 
-    pub fn record_failure(&self, keys: &[String], now: i64) {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        for key in keys {
-            failures.entry(key.clone()).or_default().push_back(now);
-        }
+    /// A successful login: the address gets its slot back, the account is cleared.
+    pub async fn succeeded(&self, keys: &AttemptKeys) -> Result<(), DbError> {
+        self.buckets.give_back(&keys.0[0]).await?;
+        self.buckets.forget(&keys.0[1]).await
     }
 
-    /// A successful login clears the account's failures (not the address's).
-    pub fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+    /// Forgets entries that are full again.
+    pub async fn forget_full(&self, now_ms: i64) -> Result<(), DbError> {
+        self.buckets.forget_full(now_ms).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::buckets::Gcra;
 
-    #[test]
-    fn the_limit_applies_per_key_and_lifts_after_the_window() {
-        let throttle = LoginThrottle::new(2, 900);
-        let keys = ["ip:1".to_owned(), "account:a".to_owned()];
-        throttle.record_failure(&keys, 0);
-        assert!(throttle.check(&keys, 10).is_ok());
-        throttle.record_failure(&keys, 10);
-        assert_eq!(throttle.check(&keys, 20), Err(880));
-        assert!(throttle.check(&["ip:2".to_owned()], 20).is_ok());
-        assert!(throttle.check(&keys, 911).is_ok());
+    fn client(last: u8) -> ClientAddress {
+        ClientAddress::Ip(std::net::IpAddr::from([203, 0, 113, last]))
+    }
+
+    #[tokio::test]
+    async fn the_limit_applies_per_key_and_lifts_after_the_window() {
+        // 2 per 900 s: one slot back every 450 s.
+        let throttle = LoginThrottle::new(Buckets::local("login", Gcra::new(450_000, 2)));
+        let keys = AttemptKeys::new(client(1), "a");
+        assert_eq!(throttle.take(&keys, 0).await.unwrap(), Ok(()));
+        assert_eq!(throttle.take(&keys, 10_000).await.unwrap(), Ok(()));
+        assert_eq!(throttle.take(&keys, 20_000).await.unwrap(), Err(430));
+        let elsewhere = AttemptKeys::new(client(2), "b");
+        assert_eq!(throttle.take(&elsewhere, 20_000).await.unwrap(), Ok(()));
+        assert_eq!(throttle.take(&keys, 911_000).await.unwrap(), Ok(()));
     }
 }

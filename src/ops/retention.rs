@@ -1,14 +1,16 @@
 //! Periodic housekeeping: registrations never confirmed are erased
 //! `signup.pending_retention_days` after their last signup or resend (ledger
 //! actor `retention`) and VACUUM runs on PostgreSQL after erasing, the
-//! counters of expired signup cookies go, and the rate limiter forgets idle
-//! addresses.
+//! counters of expired signup cookies go, and the rate limiter and login
+//! throttle forget buckets that are full again.
 
 use crate::clock::SharedClock;
 use crate::crypto::Keys;
 use crate::db::{self, DbError, Pool, attempts, erasure};
-use crate::limits::limiter::IpLimiter;
+use crate::limits::limiter::RateLimiter;
+use crate::limits::throttle::LoginThrottle;
 use chrono::TimeDelta;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -19,7 +21,8 @@ pub struct Retention {
     pub pool: Pool,
     pub keys: Keys,
     pub clock: SharedClock,
-    pub limiter: IpLimiter,
+    pub limiter: Arc<RateLimiter>,
+    pub login_throttle: Arc<LoginThrottle>,
     /// How long a registration may stay pending (`signup.pending_retention_days`).
     pub keep_pending: TimeDelta,
 }
@@ -42,7 +45,9 @@ impl Retention {
         if erased > 0 {
             tracing::info!(erased, "erased registrations never confirmed");
         }
-        self.limiter.shrink();
+        let now_ms = self.clock.now().timestamp_millis();
+        self.limiter.forget_full(now_ms).await?;
+        self.login_throttle.forget_full(now_ms).await?;
         Ok(erased)
     }
 

@@ -20,6 +20,16 @@ pub struct Slot {
     pub available: u64,
 }
 
+/// How far from today the planner looks, either way.
+const PLANNER_YEARS: i32 = 100;
+
+/// Whether `date` is within [`PLANNER_YEARS`] of `today` (beyond it, time-zone
+/// arithmetic leaves the range chrono can represent).
+pub fn date_in_range(date: NaiveDate, today: NaiveDate) -> bool {
+    let years = date.years_since(today).or_else(|| today.years_since(date));
+    years.is_some_and(|years| years <= PLANNER_YEARS as u32)
+}
+
 /// The planner's answer for one date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -228,6 +238,18 @@ mod tests {
             .find(|s| s.start == at("2026-09-30", "23:00"))
             .unwrap();
         assert_eq!(late.available, 3 + 4 + 1);
+    }
+
+    #[test]
+    fn dates_within_a_hundred_years_either_way_are_planned() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(date_in_range(day(2126, 11, 26), today));
+        assert!(date_in_range(day(1926, 11, 26), today));
+        assert!(!date_in_range(day(2127, 11, 26), today));
+        assert!(!date_in_range(day(1925, 1, 1), today));
+        assert!(!date_in_range(NaiveDate::MAX, today));
+        assert!(!date_in_range(NaiveDate::MIN, today));
     }
 
     #[test]

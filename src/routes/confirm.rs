@@ -6,7 +6,7 @@ use crate::db::codes::{self, CodeResult};
 use crate::db::lifecycle::{self, ConfirmLink, Confirmation};
 use crate::db::registrations::ConfirmEvidence;
 use crate::db::{self};
-use crate::web::client::{client_ip, user_agent};
+use crate::web::client::{client_address, user_agent};
 use crate::web::error::AppError;
 use crate::web::forms::FormFields;
 use crate::web::link_token::LinkToken;
@@ -102,7 +102,9 @@ pub async fn submit(
 fn evidence(req: &HttpRequest, state: &AppState, via: &'static str) -> ConfirmEvidence {
     ConfirmEvidence {
         via,
-        ip: Some(client_ip(req, &state.settings.server.trusted_proxies).to_string()),
+        ip: client_address(req, &state.settings.server.trusted_proxies)
+            .ip()
+            .map(|ip| ip.to_string()),
         user_agent: user_agent(req),
     }
 }
@@ -139,7 +141,7 @@ async fn confirm_by_code(
     state: &web::Data<AppState>,
     code: String,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(refused) = rate_limit::refused(req, state) {
+    if let Some(refused) = rate_limit::refused(req, state).await {
         return Ok(refused);
     }
     let seal = req

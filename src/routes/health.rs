@@ -1,7 +1,7 @@
 //! Liveness, readiness and metrics.
 
 use crate::db;
-use crate::web::client::client_ip;
+use crate::web::client::is_direct_loopback;
 use crate::web::state::AppState;
 use actix_web::http::header::{AUTHORIZATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,7 +26,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus text, for the bearer of `server.metrics_token`; while that key is
-/// unset, for loopback clients only. Anyone else gets a 404, as if nothing were here.
+/// unset, only for a direct loopback peer with no forwarding header. Anyone else gets a 404, as if nothing were here.
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let allowed = match &state.settings.server.metrics_token {
         Some(token) => req
@@ -35,7 +35,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))),
-        None => client_ip(&req, &state.settings.server.trusted_proxies).is_loopback(),
+        None => is_direct_loopback(&req),
     };
     if !allowed {
         return super::not_found().await;

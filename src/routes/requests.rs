@@ -17,16 +17,14 @@ use chrono::NaiveDateTime;
 type Request = fn(&mut DbConnection, &SignupRules, &str, NaiveDateTime) -> Result<bool, DbError>;
 
 pub async fn resend(
-    _: RateLimited,
-    CsrfForm(form): CsrfForm,
+    RateLimited(CsrfForm(form)): RateLimited<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     handle(form, state, requests::resend, true).await
 }
 
 pub async fn manage(
-    _: RateLimited,
-    CsrfForm(form): CsrfForm,
+    RateLimited(CsrfForm(form)): RateLimited<CsrfForm>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     handle(form, state, requests::request_manage_link, false).await

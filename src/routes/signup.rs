@@ -6,7 +6,7 @@ use crate::db::signups::NewSignup;
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
 use crate::ops::metrics::SignupResult;
 use crate::web::body::{SignupRequest, SubmittedSignup};
-use crate::web::client::{client_ip, user_agent};
+use crate::web::client::{client_address, user_agent};
 use crate::web::error::AppError;
 use crate::web::forms::{SignupForm, SignupJson};
 use crate::web::pages::SignupPage;
@@ -55,8 +55,7 @@ fn form_page(
 
 /// `POST /subscriptions`: form submit → 303 to the check page, or 422 with the form.
 pub async fn submit_form(
-    _: SignupRateLimited,
-    SignupForm(submitted): SignupForm,
+    SignupRateLimited(SignupForm(submitted)): SignupRateLimited<SignupForm>,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
@@ -114,8 +113,7 @@ pub struct InvalidSignup {
     )
 )]
 pub async fn submit_api(
-    _: SignupRateLimited,
-    SignupJson(submitted): SignupJson,
+    SignupRateLimited(SignupJson(submitted)): SignupRateLimited<SignupJson>,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
@@ -184,7 +182,9 @@ fn new_signup(
     NewSignup {
         details,
         evidence: ConsentEvidence {
-            ip: Some(client_ip(req, &state.settings.server.trusted_proxies).to_string()),
+            ip: client_address(req, &state.settings.server.trusted_proxies)
+                .ip()
+                .map(|ip| ip.to_string()),
             user_agent: user_agent(req),
             text_version: state.settings.signup.consent_text_version.clone(),
             source: source.to_owned(),

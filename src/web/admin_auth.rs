@@ -140,18 +140,24 @@ pub fn login_page(
     })
 }
 
-/// Only same-origin paths under `/admin` are followed after login.
+/// Only clean same-origin paths under `/admin` are followed after login:
+/// visible ASCII only (a control character would break the `Location`
+/// header), no backslash, no `//`, and no dot segments (also percent-encoded,
+/// which browsers resolve) that could climb out of `/admin`.
 pub fn safe_next(next: &str) -> bool {
-    let rest = match next.strip_prefix("/admin") {
-        Some(rest) => rest,
-        None => return false,
+    let Some(rest) = next.strip_prefix("/admin") else {
+        return false;
     };
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let climbs = path.split('/').any(|segment| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    });
     (rest.is_empty() || rest.starts_with(['/', '?']))
-        // A control character cannot go into `Location` (it would be a 500).
+        && next.bytes().all(|b| b.is_ascii_graphic())
         && !next.contains('\\')
-        && !next.chars().any(char::is_control)
-        && !next.starts_with("//")
-        && !rest.starts_with("//")
+        && !path.contains("//")
+        && !climbs
 }
 
 #[cfg(test)]
@@ -179,6 +185,12 @@ mod tests {
             "/admin//evil.example",
             "/admin\\x",
             "/",
+            "/admin/\u{1}",
+            "/admin/\u{7f}",
+            "/admin/a b",
+            "/admin/../x",
+            "/admin/%2E%2e/x",
+            "/admin/ünï",
         ] {
             assert!(!safe_next(bad), "{bad}");
         }

@@ -3,6 +3,7 @@
 
 use crate::web::body::{self, SubmittedSignup, decode_form, form_value};
 use crate::web::csrf;
+use crate::web::hardening::is_body_timeout;
 use crate::web::responses::{
     forbidden, payload_too_large, refusal, unreadable_form, unreadable_signup,
 };
@@ -14,14 +15,24 @@ use actix_web::web::Bytes;
 use actix_web::{Error, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-/// The body within `server.max_body_bytes`, else the 413.
+/// The body within `server.max_body_bytes`, else the 413; one that has not
+/// arrived within `server.body_timeout_secs`, 408 and the connection closed.
 pub async fn read_body(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, Error> {
     Bytes::from_request(req, payload).await.map_err(|error| {
         match error.as_error::<PayloadError>() {
             Some(PayloadError::Overflow) => refusal(payload_too_large()),
+            Some(late) if is_body_timeout(late) => refusal(request_timeout()),
             _ => error,
         }
     })
+}
+
+/// 408 for a body too slow to arrive; the connection is not kept.
+fn request_timeout() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::RequestTimeout()
+        .force_close()
+        .content_type("text/plain; charset=utf-8")
+        .body("The request took too long to arrive.")
 }
 
 /// Whether the form's `csrf_token` matches the request's CSRF cookie.

@@ -9,6 +9,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod hardening;
 pub mod json_errors;
 pub mod link_token;
 pub mod pages;

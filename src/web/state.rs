@@ -6,7 +6,7 @@ use crate::crypto::Keys;
 use crate::db::Pool;
 use crate::db::signups::SignupRules;
 use crate::db::writer::Writer;
-use crate::limits::limiter::IpLimiter;
+use crate::limits::limiter::RateLimiter;
 use crate::limits::throttle::LoginThrottle;
 use crate::ops::metrics::Metrics;
 use crate::ops::retention::Retention;
@@ -24,8 +24,10 @@ pub struct AppState {
     pub keys: Keys,
     pub rules: SignupRules,
     pub metrics: Arc<Metrics>,
-    pub limiter: IpLimiter,
-    pub login_throttle: LoginThrottle,
+    pub limiter: Arc<RateLimiter>,
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Password hashes allowed to run at once.
+    pub password_checks: tokio::sync::Semaphore,
     /// Exports allowed to run at once.
     pub export_slots: Arc<tokio::sync::Semaphore>,
 }
@@ -45,18 +47,20 @@ impl AppState {
         Login {
             pool: &self.pool,
             throttle: &self.login_throttle,
+            password_checks: &self.password_checks,
             clock: &self.clock,
             session_ttl: self.settings.admin.session_ttl(),
         }
     }
 
-    /// The housekeeping sweep over this state's storage and limiter.
+    /// The housekeeping sweep over this state's storage, limiter and throttle.
     pub fn retention(&self) -> Retention {
         Retention {
             pool: self.pool.clone(),
             keys: self.keys.clone(),
             clock: self.clock.clone(),
             limiter: self.limiter.clone(),
+            login_throttle: self.login_throttle.clone(),
             keep_pending: self.settings.signup.pending_retention(),
         }
     }

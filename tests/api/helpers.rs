@@ -48,7 +48,7 @@ macro_rules! on_both_backends {
 
 /// Writes a SKIPPED line straight to stderr: the test harness captures `println!`
 /// of passing tests, and a skip must be visible in every `cargo test` run.
-fn report_skip(line: &str) {
+pub fn report_skip(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
@@ -95,7 +95,7 @@ pub fn browser_available(test: &str) -> bool {
 }
 
 /// Whether ROLLCALL_TEST_REQUIRE (comma-separated) names `part`.
-fn required(part: &str) -> bool {
+pub fn required(part: &str) -> bool {
     std::env::var("ROLLCALL_TEST_REQUIRE")
         .unwrap_or_default()
         .split(',')

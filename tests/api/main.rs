@@ -9,8 +9,11 @@
 mod chromium;
 mod helpers;
 mod processes;
+mod proxy;
 mod smtp_server;
 
+mod abuse;
+mod behind_nginx;
 mod bound_details;
 mod browser;
 mod code_rule;

@@ -95,7 +95,7 @@ async fn metrics_need_the_token_when_one_is_set(backend: Backend) {
 
 on_both_backends!(metrics_are_refused_to_a_non_loopback_client_without_a_token);
 
-/// Behind a trusted proxy, the forwarded client address decides.
+/// Without a token, only a direct loopback peer with no forwarding header may read them.
 async fn metrics_are_refused_to_a_non_loopback_client_without_a_token(backend: Backend) {
     let app = spawn_app_with(
         backend,
@@ -111,12 +111,16 @@ async fn metrics_are_refused_to_a_non_loopback_client_without_a_token(backend: B
         .await
         .unwrap();
     assert_eq!(remote.status(), 404);
-    let local = app
-        .client
-        .get(&url)
-        .header("x-forwarded-for", "127.0.0.1")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(local.status(), 200);
+    for forwarded in ["127.0.0.1", "unknown", "127.0.0.1, 203.0.113.7:5000"] {
+        let through_a_proxy = app
+            .client
+            .get(&url)
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(through_a_proxy.status(), 404, "forwarded for {forwarded:?}");
+    }
+    let direct = app.client.get(&url).send().await.unwrap();
+    assert_eq!(direct.status(), 200, "a direct loopback peer");
 }

@@ -2,7 +2,7 @@
 
 use crate::db;
 use crate::organisers::dashboard::{self, DashboardData};
-use crate::organisers::planner::Rules;
+use crate::organisers::planner::{self, Rules};
 use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
 use crate::web::pages::{DashboardPage, show_optional_time};
@@ -11,7 +11,7 @@ use crate::web::responses::bad_request;
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -22,25 +22,34 @@ pub struct DashboardQuery {
 
 /// Meetings from a quarter of an hour to a working day.
 const MEETING_MINUTES: std::ops::RangeInclusive<i64> = 15..=480;
-/// Dates within this many years of today; further out is a 400, not a panic.
-const MAX_YEARS_AWAY: i32 = 100;
 
-fn parse_query(query: &DashboardQuery, today: NaiveDate) -> Result<(i64, NaiveDate), String> {
+/// A query the dashboard cannot answer: unreadable (400) or out of range (422).
+enum QueryRefusal {
+    Malformed(&'static str),
+    OutOfRange(&'static str),
+}
+
+fn parse_query(query: &DashboardQuery, today: NaiveDate) -> Result<(i64, NaiveDate), QueryRefusal> {
     let minutes = match query.meeting_minutes.as_deref().filter(|m| !m.is_empty()) {
         None => 60,
         Some(text) => text
             .parse::<i64>()
             .ok()
             .filter(|m| MEETING_MINUTES.contains(m))
-            .ok_or("meeting_minutes: a whole number of minutes from 15 to 480")?,
+            .ok_or(QueryRefusal::Malformed(
+                "meeting_minutes: a whole number of minutes from 15 to 480",
+            ))?,
     };
     let date = match query.date.as_deref().filter(|d| !d.is_empty()) {
         None => today,
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .filter(|d| (d.year() - today.year()).abs() <= MAX_YEARS_AWAY)
-            .ok_or("date: use YYYY-MM-DD, within 100 years of today")?,
+            .map_err(|_| QueryRefusal::Malformed("date: use YYYY-MM-DD"))?,
     };
+    if !planner::date_in_range(date, today) {
+        return Err(QueryRefusal::OutOfRange(
+            "date: choose a day within 100 years of today",
+        ));
+    }
     Ok((minutes, date))
 }
 
@@ -57,7 +66,12 @@ pub async fn show(
     let now = state.clock.now();
     let (minutes, date) = match parse_query(&query, now.date_naive()) {
         Ok(parsed) => parsed,
-        Err(message) => return Ok(bad_request(message)),
+        Err(QueryRefusal::Malformed(message)) => return Ok(bad_request(message)),
+        Err(QueryRefusal::OutOfRange(message)) => {
+            return Ok(HttpResponse::UnprocessableEntity()
+                .content_type("text/plain; charset=utf-8")
+                .body(message));
+        }
     };
     let naive_now = now.naive_utc();
     let data = db::blocking(&state.pool, move |c| DashboardData::load(c, naive_now)).await?;

@@ -5,14 +5,14 @@ use crate::crypto::token_hash;
 use crate::db::{self, organisers};
 use crate::organisers::login::LoginOutcome;
 use crate::web::admin_auth::{self, SESSION_COOKIE, SignedIn, safe_next};
-use crate::web::client::client_ip;
+use crate::web::client::client_address;
 use crate::web::error::AppError;
 use crate::web::forms::CsrfForm;
 use crate::web::responses::too_many_requests;
 use crate::web::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{LOCATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 const WRONG: &str = "That email address and password do not match an organiser account.";
@@ -30,11 +30,12 @@ pub async fn submit(
     CsrfForm(form): CsrfForm,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let client = client_ip(&req, &state.settings.server.trusted_proxies);
+    let client = client_address(&req, &state.settings.server.trusted_proxies);
     let (email, password) = (form.text("email"), form.text("password"));
     Ok(
         match state.login().attempt(&email, password, client).await? {
             LoginOutcome::Throttled { wait_secs } => too_many_requests(wait_secs),
+            LoginOutcome::Busy { wait_secs } => busy(wait_secs),
             LoginOutcome::WrongCredentials => {
                 let next = Some(form.text("next"));
                 admin_auth::login_page(&req, &state, StatusCode::UNAUTHORIZED, Some(WRONG), next)
@@ -48,6 +49,14 @@ pub async fn submit(
             }
         },
     )
+}
+
+/// 503: every password-check slot stayed busy.
+fn busy(wait_secs: u64) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((RETRY_AFTER, wait_secs.to_string()))
+        .content_type("text/plain; charset=utf-8")
+        .body("The service is busy. Please try again in a few seconds.")
 }
 
 fn session_cookie(state: &AppState, value: String, max_age: i64) -> Cookie<'static> {
