@@ -199,13 +199,17 @@ pub enum Scenario {
     Api,
     /// `POST /subscriptions` with the CSRF cookie and token from one `GET /`.
     Form,
+    /// As `Api`, but connections go in pairs that send the same addresses in
+    /// the same order: every address arrives twice at once (a double-submitting
+    /// client, or an attacker).
+    ApiTwice,
 }
 
 impl Scenario {
     fn expected_status(&self) -> u16 {
         match self {
             Scenario::Health => 200,
-            Scenario::Api => 202,
+            Scenario::Api | Scenario::ApiTwice => 202,
             Scenario::Form => 303,
         }
     }
@@ -266,7 +270,11 @@ pub async fn run_load(
     let tasks: Vec<_> = (0..connections)
         .map(|index| {
             let (scenario, window) = (scenario.clone(), window.clone());
-            let tag = format!("{run_tag}c{index}");
+            let pair = match scenario {
+                Scenario::ApiTwice => index / 2,
+                _ => index,
+            };
+            let tag = format!("{run_tag}c{pair}");
             tokio::spawn(async move { connection_loop(port, scenario, &tag, &window).await })
         })
         .collect();
@@ -407,7 +415,7 @@ fn write_request(
         let mut cursor = io::Cursor::new(&mut body[..]);
         // The buffers are sized for the longest body; a write cannot fail.
         let _ = match (scenario, session) {
-            (Scenario::Api, _) => write!(
+            (Scenario::Api | Scenario::ApiTwice, _) => write!(
                 cursor,
                 r#"{{"email":"{tag}n{seq}@example.org","name":"Lachlan Smith","organisation":"CSIRO","org_type":"government","country":"AU","timezone":"Australia/Sydney","interests":[],"consent":true}}"#
             ),
@@ -423,7 +431,7 @@ fn write_request(
     let body = &body[..body_len];
     let _ = match (scenario, session) {
         (Scenario::Health, _) => write!(out, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
-        (Scenario::Api, _) => write!(
+        (Scenario::Api | Scenario::ApiTwice, _) => write!(
             out,
             "POST /api/v1/subscriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: rollcall-bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()

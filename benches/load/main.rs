@@ -350,6 +350,28 @@ async fn http_part(
         errors,
         "count",
     ));
+    {
+        step("signup api, every address twice at once, at 64 connections");
+        let database = TestDatabase::create(backend);
+        let mut server = Rollcall::serve(&database.raw_url, &logs.path("twice64"));
+        server.wait_ready();
+        let result = load(&mut server, Scenario::ApiTwice, 64, plan, "twice").await;
+        server.stop();
+        figures.push(Figure::new(
+            "signup_api_twice_64",
+            result.per_second(),
+            "req/s",
+        ));
+        figures.push(
+            Figure::new("signup_api_twice_64_p99", result.p99_ms, "ms")
+                .against(50.0, Some(Target::Below(1.0))),
+        );
+        figures.push(Figure::new(
+            "signup_api_twice_64_errors",
+            result.errors as f64,
+            "count",
+        ));
+    }
     last_database.expect("a signup run")
 }
 

@@ -29,8 +29,62 @@ struct BoundSignup {
     consent_id: Option<String>,
 }
 
+/// A signup's details and consent evidence, bound to the confirmation token
+/// its email carries. `consent_id` names the consent row already written for
+/// it, if any.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = bound, treat_none_as_default_value = false)]
+pub struct BoundRow<'a> {
+    token_id: &'a str,
+    email: &'a str,
+    name: &'a str,
+    organisation: Option<&'a str>,
+    org_type: Option<&'static str>,
+    country: Option<&'static str>,
+    timezone: Option<&'static str>,
+    interests: String,
+    source: &'a str,
+    signed_up_at: NaiveDateTime,
+    ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    text_version: &'a str,
+    consent_id: Option<&'a str>,
+}
+
+impl<'a> BoundRow<'a> {
+    pub fn new(
+        token_id: &'a str,
+        details: &'a SignupDetails,
+        evidence: &'a ConsentEvidence,
+        consent_id: Option<&'a str>,
+        now: NaiveDateTime,
+    ) -> Self {
+        BoundRow {
+            token_id,
+            email: details.email.as_str(),
+            name: details.name.as_str(),
+            organisation: details.organisation.as_ref().map(|o| o.as_str()),
+            org_type: details.org_type.map(|t| t.as_str()),
+            country: details.country.as_ref().map(|c| c.as_str()),
+            timezone: details.timezone.as_ref().map(|t| t.as_str()),
+            interests: details.interests.joined(),
+            source: &evidence.source,
+            signed_up_at: now,
+            ip: evidence.ip.as_deref(),
+            user_agent: evidence.user_agent.as_deref(),
+            text_version: &evidence.text_version,
+            consent_id,
+        }
+    }
+}
+
+/// Binds signups with one statement.
+pub fn bind_all(conn: &mut DbConnection, rows: &[BoundRow<'_>]) -> Result<(), DbError> {
+    super::insert_rows!(conn, bound::table, rows)?;
+    Ok(())
+}
+
 /// Binds a signup's details to the confirmation token its email carries.
-/// `consent_id` names the consent row already written for it, if any.
 pub fn bind(
     conn: &mut DbConnection,
     token_id: &str,
@@ -39,25 +93,10 @@ pub fn bind(
     consent_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    diesel::insert_into(bound::table)
-        .values((
-            bound::token_id.eq(token_id),
-            bound::email.eq(details.email.as_str()),
-            bound::name.eq(details.name.as_str()),
-            bound::organisation.eq(details.organisation.as_ref().map(|o| o.as_str())),
-            bound::org_type.eq(details.org_type.map(|t| t.as_str())),
-            bound::country.eq(details.country.as_ref().map(|c| c.as_str())),
-            bound::timezone.eq(details.timezone.as_ref().map(|t| t.as_str())),
-            bound::interests.eq(details.interests.joined()),
-            bound::source.eq(&evidence.source),
-            bound::signed_up_at.eq(now),
-            bound::ip.eq(evidence.ip.as_deref()),
-            bound::user_agent.eq(evidence.user_agent.as_deref()),
-            bound::text_version.eq(&evidence.text_version),
-            bound::consent_id.eq(consent_id),
-        ))
-        .execute(conn)?;
-    Ok(())
+    bind_all(
+        conn,
+        &[BoundRow::new(token_id, details, evidence, consent_id, now)],
+    )
 }
 
 /// Applies the signup bound to `token_id` to its registration: its details,

@@ -27,6 +27,43 @@ pub struct Consent {
     pub source: String,
 }
 
+/// A consent row to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = consents, treat_none_as_default_value = false)]
+pub struct NewConsent<'a> {
+    pub id: String,
+    registration_id: &'a str,
+    given_at: NaiveDateTime,
+    ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    text_version: &'a str,
+    source: &'a str,
+}
+
+impl<'a> NewConsent<'a> {
+    pub fn new(
+        registration_id: &'a str,
+        evidence: &'a ConsentEvidence,
+        given_at: NaiveDateTime,
+    ) -> Self {
+        NewConsent {
+            id: super::new_id(),
+            registration_id,
+            given_at,
+            ip: evidence.ip.as_deref(),
+            user_agent: evidence.user_agent.as_deref(),
+            text_version: &evidence.text_version,
+            source: &evidence.source,
+        }
+    }
+}
+
+/// Inserts consent rows with one statement.
+pub fn insert_all(conn: &mut DbConnection, rows: &[NewConsent<'_>]) -> Result<(), DbError> {
+    super::insert_rows!(conn, consents::table, rows)?;
+    Ok(())
+}
+
 /// Inserts a consent row and returns its id.
 pub fn insert(
     conn: &mut DbConnection,
@@ -34,19 +71,9 @@ pub fn insert(
     evidence: &ConsentEvidence,
     given_at: NaiveDateTime,
 ) -> Result<String, DbError> {
-    let id = super::new_id();
-    diesel::insert_into(consents::table)
-        .values((
-            consents::id.eq(&id),
-            consents::registration_id.eq(registration_id),
-            consents::given_at.eq(given_at),
-            consents::ip.eq(evidence.ip.as_deref()),
-            consents::user_agent.eq(evidence.user_agent.as_deref()),
-            consents::text_version.eq(&evidence.text_version),
-            consents::source.eq(&evidence.source),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let row = NewConsent::new(registration_id, evidence, given_at);
+    insert_all(conn, std::slice::from_ref(&row))?;
+    Ok(row.id)
 }
 
 pub fn for_registration(

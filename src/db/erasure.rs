@@ -104,11 +104,10 @@ pub fn erase_stale_pending(
             return Ok(erased);
         }
         write_transaction(conn, |conn| {
-            for id in &stale {
-                // Re-checked inside the transaction: a signup may have refreshed it.
-                let still_stale = registrations::find(conn, id)?
-                    .is_some_and(|r| r.status() == Status::Pending && r.last_signup_at < cutoff);
-                if still_stale && erase_in_transaction(conn, keys, id, "retention", now)? {
+            // Re-checked under the rows' locks: a signup or resend may have
+            // refreshed one since, and none can refresh or reference one now.
+            for id in registrations::lock_stale_pending(conn, &stale, cutoff)? {
+                if erase_in_transaction(conn, keys, &id, "retention", now)? {
                     erased += 1;
                 }
             }

@@ -51,19 +51,41 @@ pub struct NewEvent<'a> {
     pub source: Option<&'a str>,
 }
 
-pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> Result<(), DbError> {
-    diesel::insert_into(ledger::table)
-        .values((
-            ledger::id.eq(super::new_id()),
-            ledger::registration_id.eq(event.registration_id),
-            ledger::event.eq(event.event.as_str()),
-            ledger::at.eq(event.at),
-            ledger::actor.eq(event.actor),
-            ledger::consent_text_version.eq(event.consent_text_version),
-            ledger::source.eq(event.source),
-        ))
-        .execute(conn)?;
+/// A ledger row to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = ledger, treat_none_as_default_value = false)]
+pub struct LedgerRow<'a> {
+    id: String,
+    registration_id: &'a str,
+    event: &'static str,
+    at: NaiveDateTime,
+    actor: &'a str,
+    consent_text_version: Option<&'a str>,
+    source: Option<&'a str>,
+}
+
+impl<'a> From<NewEvent<'a>> for LedgerRow<'a> {
+    fn from(event: NewEvent<'a>) -> Self {
+        LedgerRow {
+            id: super::new_id(),
+            registration_id: event.registration_id,
+            event: event.event.as_str(),
+            at: event.at,
+            actor: event.actor,
+            consent_text_version: event.consent_text_version,
+            source: event.source,
+        }
+    }
+}
+
+/// Appends events with one statement.
+pub fn append_all(conn: &mut DbConnection, rows: &[LedgerRow<'_>]) -> Result<(), DbError> {
+    super::insert_rows!(conn, ledger::table, rows)?;
     Ok(())
+}
+
+pub fn append(conn: &mut DbConnection, event: NewEvent<'_>) -> Result<(), DbError> {
+    append_all(conn, &[LedgerRow::from(event)])
 }
 
 pub fn for_registration(

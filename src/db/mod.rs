@@ -143,6 +143,19 @@ pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(conn.batch_execute("SELECT 1")?)
 }
 
+/// Inserts a slice of `Insertable` rows as one multi-row statement on either
+/// backend (a one-row slice is the ordinary single insert).
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let statement = diesel::insert_into($table).values($rows);
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => diesel::RunQueryDsl::execute(statement, c),
+            $crate::db::DbConnection::Postgres(c) => diesel::RunQueryDsl::execute(statement, c),
+        }
+    }};
+}
+pub(crate) use insert_rows;
+
 /// A new random row id (UUIDv7: time-ordered, so keyset pages follow insertion).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -122,29 +122,57 @@ pub struct NewMessage<'a> {
     pub unsubscribe_token_id: Option<&'a str>,
 }
 
-/// Queues a message; its Message-ID is fixed now so every retry carries the same.
+/// An outbox row to insert; its Message-ID is fixed now so every retry
+/// carries the same.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+pub struct QueuedRow<'a> {
+    id: String,
+    registration_id: &'a str,
+    kind: &'static str,
+    token_id: Option<&'a str>,
+    unsubscribe_token_id: Option<&'a str>,
+    message_id: String,
+    status: &'static str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+impl<'a> QueuedRow<'a> {
+    pub fn new(message: NewMessage<'a>, mail_domain: &str, now: NaiveDateTime) -> Self {
+        let id = super::new_id();
+        QueuedRow {
+            message_id: format!("<{id}@{mail_domain}>"),
+            id,
+            registration_id: message.registration_id,
+            kind: message.kind.as_str(),
+            token_id: message.token_id,
+            unsubscribe_token_id: message.unsubscribe_token_id,
+            status: OutboxStatus::Queued.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        }
+    }
+}
+
+/// Queues messages with one statement.
+pub fn enqueue_all(conn: &mut DbConnection, rows: &[QueuedRow<'_>]) -> Result<(), DbError> {
+    super::insert_rows!(conn, outbox::table, rows)?;
+    Ok(())
+}
+
+/// Queues a message (see [`QueuedRow`]) and returns its id.
 pub fn enqueue(
     conn: &mut DbConnection,
     message: NewMessage<'_>,
     mail_domain: &str,
     now: NaiveDateTime,
 ) -> Result<String, DbError> {
-    let id = super::new_id();
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&id),
-            outbox::registration_id.eq(message.registration_id),
-            outbox::kind.eq(message.kind.as_str()),
-            outbox::token_id.eq(message.token_id),
-            outbox::unsubscribe_token_id.eq(message.unsubscribe_token_id),
-            outbox::message_id.eq(format!("<{id}@{mail_domain}>")),
-            outbox::status.eq(OutboxStatus::Queued.as_str()),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let row = QueuedRow::new(message, mail_domain, now);
+    enqueue_all(conn, std::slice::from_ref(&row))?;
+    Ok(row.id)
 }
 
 /// Claims up to `limit` due messages for `owner` until `leased_until`. Runs in a

@@ -94,38 +94,111 @@ pub fn find_by_email_key(
         .optional()?)
 }
 
-/// Inserts a new pending registration and returns its id. Its first email
-/// slot is claimed by the insert itself (`last_email_at = now`): the caller
-/// queues that email in the same transaction.
+/// A new pending registration row. Its first email slot is claimed by the
+/// insert itself (`last_email_at = now`): the caller queues that email in the
+/// same transaction.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = registrations, treat_none_as_default_value = false)]
+pub struct NewRegistration<'a> {
+    pub id: String,
+    email: &'a str,
+    email_key: &'a str,
+    name: &'a str,
+    organisation: Option<&'a str>,
+    org_type: Option<&'a str>,
+    country: Option<&'a str>,
+    timezone: Option<&'a str>,
+    interests: String,
+    status: &'static str,
+    source: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    last_signup_at: NaiveDateTime,
+    last_email_at: Option<NaiveDateTime>,
+    code_failures: i32,
+}
+
+impl<'a> NewRegistration<'a> {
+    pub fn pending(details: &'a SignupDetails, source: &'a str, now: NaiveDateTime) -> Self {
+        let columns = DetailColumns::from(details);
+        NewRegistration {
+            id: super::new_id(),
+            email: columns.email,
+            email_key: details.email.key(),
+            name: columns.name,
+            organisation: columns.organisation,
+            org_type: columns.org_type,
+            country: columns.country,
+            timezone: columns.timezone,
+            interests: columns.interests,
+            status: Status::Pending.as_str(),
+            source,
+            created_at: now,
+            updated_at: now,
+            last_signup_at: now,
+            last_email_at: Some(now),
+            code_failures: 0,
+        }
+    }
+}
+
+/// Inserts new registrations with one statement.
+pub fn insert_all(conn: &mut DbConnection, rows: &[NewRegistration<'_>]) -> Result<(), DbError> {
+    super::insert_rows!(conn, dsl::registrations, rows)?;
+    Ok(())
+}
+
+/// Inserts a new pending registration (see [`NewRegistration`]) and returns its id.
 pub fn insert_pending(
     conn: &mut DbConnection,
     details: &SignupDetails,
     source: &str,
     now: NaiveDateTime,
 ) -> Result<String, DbError> {
-    let id = super::new_id();
-    let columns = DetailColumns::from(details);
-    diesel::insert_into(dsl::registrations)
-        .values((
-            dsl::id.eq(&id),
-            dsl::email.eq(columns.email),
-            dsl::email_key.eq(details.email.key()),
-            dsl::name.eq(columns.name),
-            dsl::organisation.eq(columns.organisation),
-            dsl::org_type.eq(columns.org_type),
-            dsl::country.eq(columns.country),
-            dsl::timezone.eq(columns.timezone),
-            dsl::interests.eq(&columns.interests),
-            dsl::status.eq(Status::Pending.as_str()),
-            dsl::source.eq(source),
-            dsl::created_at.eq(now),
-            dsl::updated_at.eq(now),
-            dsl::last_signup_at.eq(now),
-            dsl::last_email_at.eq(now),
-            dsl::code_failures.eq(0),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let row = NewRegistration::pending(details, source, now);
+    insert_all(conn, std::slice::from_ref(&row))?;
+    Ok(row.id)
+}
+
+/// The registrations of these addresses. On PostgreSQL they stay locked until
+/// the transaction ends, so the retention sweep cannot erase one between this
+/// read and a row that references it; the locks are taken in key order, as
+/// the sweep takes them, so two lockers never wait on each other in a cycle.
+/// SQLite's `BEGIN IMMEDIATE` already holds the whole database.
+pub fn lock_by_email_keys(
+    conn: &mut DbConnection,
+    email_keys: &[&str],
+) -> Result<Vec<Registration>, DbError> {
+    let query = dsl::registrations
+        .filter(dsl::email_key.eq_any(email_keys.iter().copied()))
+        .order(dsl::email_key.asc());
+    Ok(match conn {
+        DbConnection::Postgres(c) => query
+            .select(Registration::as_select())
+            .for_update()
+            .load(c)?,
+        DbConnection::Sqlite(c) => query.select(Registration::as_select()).load(c)?,
+    })
+}
+
+/// Of these registrations, the ones still pending with no signup or resend
+/// since `cutoff`, locked as [`lock_by_email_keys`] locks them. A lock that
+/// had to wait re-reads the row, so one a signup just refreshed is left out.
+pub fn lock_stale_pending(
+    conn: &mut DbConnection,
+    ids: &[String],
+    cutoff: NaiveDateTime,
+) -> Result<Vec<String>, DbError> {
+    let query = dsl::registrations
+        .filter(dsl::id.eq_any(ids))
+        .filter(dsl::status.eq(Status::Pending.as_str()))
+        .filter(dsl::last_signup_at.lt(cutoff))
+        .order(dsl::email_key.asc())
+        .select(dsl::id);
+    Ok(match conn {
+        DbConnection::Postgres(c) => query.for_update().load(c)?,
+        DbConnection::Sqlite(c) => query.load(c)?,
+    })
 }
 
 /// A new signup for an unsubscribed address: the details are replaced and the

@@ -20,9 +20,10 @@ pub fn resend(
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
+        let registration = locked_registration(conn, email_key)?;
         let hash = rules.keys.request_hash(email_key);
         let cooled = attempts::record_request(conn, &hash, now, rules.resend_cooldown)?;
-        let Some(registration) = registrations::find_by_email_key(conn, email_key)? else {
+        let Some(registration) = registration else {
             return Ok(false);
         };
         let kind = match registration.status() {
@@ -45,15 +46,28 @@ pub fn request_manage_link(
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
+        let registration = locked_registration(conn, email_key)?;
         let hash = rules.keys.request_hash(email_key);
         let cooled = attempts::record_request(conn, &hash, now, rules.resend_cooldown)?;
-        match registrations::find_by_email_key(conn, email_key)? {
+        match registration {
             Some(r) if r.status() != Status::Unsubscribed => {
                 queue_request(conn, rules, &hash, cooled, &r.id, MessageKind::Manage, now)
             }
             _ => Ok(false),
         }
     })
+}
+
+/// The address's registration, locked before the request row as erasure
+/// locks them (registration, then request row), so a request and the
+/// retention sweep never wait on each other in a cycle.
+fn locked_registration(
+    conn: &mut DbConnection,
+    email_key: &str,
+) -> Result<Option<registrations::Registration>, DbError> {
+    Ok(registrations::lock_by_email_keys(conn, &[email_key])?
+        .into_iter()
+        .next())
 }
 
 /// Queues a request's message when both cooldowns (the request row's and the

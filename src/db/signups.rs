@@ -9,6 +9,8 @@ use super::{DbConnection, DbError, attempts, bound_details, registrations, suppr
 use crate::crypto::{Keys, TokenPurpose};
 use crate::domain::{SignupDetails, Status};
 use chrono::{Duration, NaiveDateTime};
+use diesel::Connection;
+use std::collections::{HashMap, HashSet};
 
 /// One signup to record.
 #[derive(Debug, Clone)]
@@ -54,7 +56,21 @@ pub fn record(
 ) -> Result<SignupOutcome, DbError> {
     let email_key = signup.details.email.key();
     suppressions::remove(conn, &rules.keys.suppression_hash(email_key))?;
-    let existing = registrations::find_by_email_key(conn, email_key)?;
+    let existing = registrations::lock_by_email_keys(conn, &[email_key])?
+        .into_iter()
+        .next();
+    record_for(conn, rules, signup, existing, now)
+}
+
+/// [`record`] once the address's suppression is lifted and its registration
+/// (if any) read and locked.
+fn record_for(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    signup: &NewSignup,
+    existing: Option<registrations::Registration>,
+    now: NaiveDateTime,
+) -> Result<SignupOutcome, DbError> {
     let source = signup.evidence.source.as_str();
     // A new registration's insert claims its first email slot; a known one
     // must win the cooldown's guarded UPDATE.
@@ -124,17 +140,22 @@ fn append_signup_event(
     registration_id: &str,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    ledger::append(
-        conn,
-        NewEvent {
-            registration_id,
-            event: Event::Signup,
-            at: now,
-            actor: &signup.actor,
-            consent_text_version: Some(&signup.evidence.text_version),
-            source: Some(&signup.evidence.source),
-        },
-    )
+    ledger::append(conn, signup_event(signup, registration_id, now))
+}
+
+fn signup_event<'a>(
+    signup: &'a NewSignup,
+    registration_id: &'a str,
+    now: NaiveDateTime,
+) -> NewEvent<'a> {
+    NewEvent {
+        registration_id,
+        event: Event::Signup,
+        at: now,
+        actor: &signup.actor,
+        consent_text_version: Some(&signup.evidence.text_version),
+        source: Some(&signup.evidence.source),
+    }
 }
 
 /// Claims the right to send this address a signup-caused email now: once per
@@ -175,25 +196,11 @@ pub fn queue_claimed(
     kind: MessageKind,
     now: NaiveDateTime,
 ) -> Result<Option<String>, DbError> {
-    let token_id = match kind {
-        MessageKind::Confirmation => Some(tokens::create(
-            conn,
-            &rules.keys,
-            registration_id,
-            TokenPurpose::Confirm,
-            now,
-            Some(now + rules.token_ttl),
-        )?),
-        MessageKind::Manage => Some(tokens::create(
-            conn,
-            &rules.keys,
-            registration_id,
-            TokenPurpose::Manage,
-            now,
-            Some(now + Duration::hours(24)),
-        )?),
-        MessageKind::AlreadyMember | MessageKind::Welcome => None,
-    };
+    let token = token_for(rules, registration_id, kind, now);
+    if let Some(token) = &token {
+        tokens::insert_all(conn, std::slice::from_ref(token))?;
+    }
+    let token_id = token.map(|t| t.id);
     outbox::enqueue(
         conn,
         NewMessage {
@@ -206,4 +213,170 @@ pub fn queue_claimed(
         now,
     )?;
     Ok(token_id)
+}
+
+/// The token a signup-caused message carries, if its kind carries one.
+fn token_for<'a>(
+    rules: &SignupRules,
+    registration_id: &'a str,
+    kind: MessageKind,
+    now: NaiveDateTime,
+) -> Option<tokens::NewToken<'a>> {
+    let (purpose, lifetime) = match kind {
+        MessageKind::Confirmation => (TokenPurpose::Confirm, rules.token_ttl),
+        MessageKind::Manage => (TokenPurpose::Manage, Duration::hours(24)),
+        MessageKind::AlreadyMember | MessageKind::Welcome => return None,
+    };
+    Some(tokens::NewToken::new(
+        &rules.keys,
+        registration_id,
+        purpose,
+        now,
+        Some(now + lifetime),
+    ))
+}
+
+/// Records a batch of signups with a few statements per table, in the
+/// caller's transaction: one delete lifts the batch's suppressions, one read
+/// locks the batch's known registrations (in key order), then the first
+/// signup of each new address is written by one multi-row insert per table.
+/// The rest (known addresses, and an address's later signups in the batch)
+/// go through [`record`] one by one, after the new rows, so each sees the
+/// state the signups before it left. Answers come back in batch order.
+///
+/// An error fails the whole batch: the caller rolls it back and records each
+/// signup on its own instead.
+pub fn record_batch(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    signups: &[&NewSignup],
+    now: NaiveDateTime,
+) -> Result<Vec<Result<SignupOutcome, DbError>>, DbError> {
+    let keys: Vec<&str> = signups.iter().map(|s| s.details.email.key()).collect();
+    let hashes: Vec<String> = keys
+        .iter()
+        .map(|k| rules.keys.suppression_hash(k))
+        .collect();
+    suppressions::remove_all(conn, &hashes)?;
+    let mut distinct = keys.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut known: HashMap<String, registrations::Registration> =
+        registrations::lock_by_email_keys(conn, &distinct)?
+            .into_iter()
+            .map(|r| (r.email_key.clone(), r))
+            .collect();
+    let mut seen = HashSet::new();
+    let (fresh, later): (Vec<usize>, Vec<usize>) =
+        (0..signups.len()).partition(|&i| !known.contains_key(keys[i]) && seen.insert(keys[i]));
+    let fresh_signups: Vec<&NewSignup> = fresh.iter().map(|&i| signups[i]).collect();
+    let fresh_outcomes = insert_new(conn, rules, &fresh_signups, now)?;
+    let mut outcomes: Vec<Option<Result<SignupOutcome, DbError>>> =
+        (0..signups.len()).map(|_| None).collect();
+    for (i, outcome) in fresh.into_iter().zip(fresh_outcomes) {
+        outcomes[i] = Some(Ok(outcome));
+    }
+    for i in later {
+        // The first signup of a known address uses the row just read; a
+        // later one in the batch reads what the signup before it wrote.
+        let first_read = known.remove(keys[i]);
+        let outcome = conn.transaction(|conn| {
+            let existing = match first_read {
+                Some(row) => Some(row),
+                None => registrations::find_by_email_key(conn, keys[i])?,
+            };
+            record_for(conn, rules, signups[i], existing, now)
+        });
+        outcomes[i] = Some(outcome);
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Err(DbError::WriterGone)))
+        .collect())
+}
+
+/// New addresses' first signups: what [`record`] writes for an address it has
+/// not seen, as one multi-row insert per table.
+fn insert_new(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    signups: &[&NewSignup],
+    now: NaiveDateTime,
+) -> Result<Vec<SignupOutcome>, DbError> {
+    if signups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let new_registrations: Vec<_> = signups
+        .iter()
+        .map(|s| {
+            registrations::NewRegistration::pending(&s.details, s.evidence.source.as_str(), now)
+        })
+        .collect();
+    let new_consents: Vec<_> = signups
+        .iter()
+        .zip(&new_registrations)
+        .map(|(s, r)| consents::NewConsent::new(&r.id, &s.evidence, now))
+        .collect();
+    let events: Vec<_> = signups
+        .iter()
+        .zip(&new_registrations)
+        .map(|(s, r)| ledger::LedgerRow::from(signup_event(s, &r.id, now)))
+        .collect();
+    let new_tokens: Vec<_> = new_registrations
+        .iter()
+        .filter_map(|r| token_for(rules, &r.id, MessageKind::Confirmation, now))
+        .collect();
+    let messages: Vec<_> = new_registrations
+        .iter()
+        .zip(&new_tokens)
+        .map(|(r, t)| {
+            let message = NewMessage {
+                registration_id: &r.id,
+                kind: MessageKind::Confirmation,
+                token_id: Some(&t.id),
+                unsubscribe_token_id: None,
+            };
+            outbox::QueuedRow::new(message, &rules.mail_domain, now)
+        })
+        .collect();
+    let bound: Vec<_> = signups
+        .iter()
+        .zip(&new_tokens)
+        .zip(&new_consents)
+        .map(|((s, t), c)| {
+            bound_details::BoundRow::new(&t.id, &s.details, &s.evidence, Some(&c.id), now)
+        })
+        .collect();
+    registrations::insert_all(conn, &new_registrations)?;
+    consents::insert_all(conn, &new_consents)?;
+    ledger::append_all(conn, &events)?;
+    tokens::insert_all(conn, &new_tokens)?;
+    outbox::enqueue_all(conn, &messages)?;
+    bound_details::bind_all(conn, &bound)?;
+    Ok(new_registrations
+        .into_iter()
+        .map(|r| SignupOutcome::Pending {
+            registration_id: r.id,
+            email_queued: true,
+        })
+        .collect())
+}
+
+/// One signup in its own savepoint. A unique-key race with another instance
+/// (both inserting the same new address) is retried once as an existing address.
+pub fn record_in_savepoint(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    signup: &NewSignup,
+    now: NaiveDateTime,
+) -> Result<SignupOutcome, DbError> {
+    let attempt =
+        |conn: &mut DbConnection| conn.transaction(|conn| record(conn, rules, signup, now));
+    match attempt(conn) {
+        Err(DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => attempt(conn),
+        other => other,
+    }
 }

@@ -33,3 +33,10 @@ pub fn remove(conn: &mut DbConnection, email_hash: &str) -> Result<(), DbError> 
     diesel::delete(suppressions::table.find(email_hash)).execute(conn)?;
     Ok(())
 }
+
+/// The same for a batch of signups, with one statement.
+pub fn remove_all(conn: &mut DbConnection, email_hashes: &[String]) -> Result<(), DbError> {
+    diesel::delete(suppressions::table.filter(suppressions::email_hash.eq_any(email_hashes)))
+        .execute(conn)?;
+    Ok(())
+}

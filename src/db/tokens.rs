@@ -26,6 +26,45 @@ impl TokenRow {
     }
 }
 
+/// A token row to insert: the hash of a token derived from its id.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tokens, treat_none_as_default_value = false)]
+pub struct NewToken<'a> {
+    pub id: String,
+    registration_id: &'a str,
+    purpose: &'static str,
+    token_hash: String,
+    created_at: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
+}
+
+impl<'a> NewToken<'a> {
+    pub fn new(
+        keys: &Keys,
+        registration_id: &'a str,
+        purpose: TokenPurpose,
+        now: NaiveDateTime,
+        expires_at: Option<NaiveDateTime>,
+    ) -> Self {
+        let id = super::new_id();
+        let token_hash = token_hash(&keys.token(purpose, &id));
+        NewToken {
+            id,
+            registration_id,
+            purpose: purpose.as_str(),
+            token_hash,
+            created_at: now,
+            expires_at,
+        }
+    }
+}
+
+/// Inserts token rows with one statement.
+pub fn insert_all(conn: &mut DbConnection, rows: &[NewToken<'_>]) -> Result<(), DbError> {
+    super::insert_rows!(conn, dsl::tokens, rows)?;
+    Ok(())
+}
+
 /// Creates a token row and returns its id.
 pub fn create(
     conn: &mut DbConnection,
@@ -35,19 +74,9 @@ pub fn create(
     now: NaiveDateTime,
     expires_at: Option<NaiveDateTime>,
 ) -> Result<String, DbError> {
-    let id = super::new_id();
-    let hash = token_hash(&keys.token(purpose, &id));
-    diesel::insert_into(dsl::tokens)
-        .values((
-            dsl::id.eq(&id),
-            dsl::registration_id.eq(registration_id),
-            dsl::purpose.eq(purpose.as_str()),
-            dsl::token_hash.eq(hash),
-            dsl::created_at.eq(now),
-            dsl::expires_at.eq(expires_at),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let row = NewToken::new(keys, registration_id, purpose, now, expires_at);
+    insert_all(conn, std::slice::from_ref(&row))?;
+    Ok(row.id)
 }
 
 /// Finds the row for a presented token of the given purpose.

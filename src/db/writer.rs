@@ -18,13 +18,13 @@
 //! writer, and each commit is still fsynced to the WAL before its answer.
 
 use super::signups::{self, NewSignup, SignupOutcome, SignupRules};
-use super::{DbConnection, DbError, connect, write_transaction};
+use super::{DbConnection, DbError, connect, registrations, write_transaction};
 use crate::clock::SharedClock;
 use crate::configuration::DatabaseUrl;
-use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -76,7 +76,7 @@ struct Job {
 /// A cloneable handle to the writer threads.
 #[derive(Clone)]
 pub struct Writer {
-    queue: SyncSender<Job>,
+    queues: Arc<[SyncSender<Job>]>,
 }
 
 /// Batch statistics reported to the metrics registry.
@@ -85,8 +85,8 @@ pub trait BatchObserver: Send + Sync + 'static {
 }
 
 impl Writer {
-    /// Starts a writer thread on each write connection, sharing a queue of
-    /// `capacity` (and, on SQLite, the checkpointer thread).
+    /// Starts a writer thread on each write connection, each with its share of
+    /// a queue of `capacity` (and, on SQLite, the checkpointer thread).
     pub fn start(
         connections: WriterConnections,
         rules: SignupRules,
@@ -114,10 +114,12 @@ impl Writer {
             }
             None => None,
         };
-        let (queue, jobs) = mpsc::sync_channel(capacity);
-        let jobs = Arc::new(Mutex::new(jobs));
+        let share = capacity.div_ceil(conns.len().max(1));
+        let mut queues = Vec::with_capacity(conns.len());
         for conn in conns {
-            let (rules, clock, jobs) = (rules.clone(), clock.clone(), jobs.clone());
+            let (queue, jobs) = mpsc::sync_channel(share);
+            queues.push(queue);
+            let (rules, clock) = (rules.clone(), clock.clone());
             let (observer, commits) = (observer.clone(), commits.clone());
             let conn = WriterConnection {
                 url: url.clone(),
@@ -131,19 +133,29 @@ impl Writer {
                 })
                 .map_err(|e| DbError::Connect(format!("cannot start the writer: {e}")))?;
         }
-        Ok(Writer { queue })
+        Ok(Writer {
+            queues: queues.into(),
+        })
     }
 
     /// Records a signup; `QueueFull` when the writer is saturated.
     pub async fn signup(&self, signup: NewSignup) -> Result<SignupOutcome, DbError> {
         let (reply, answer) = oneshot::channel();
-        match self.queue.try_send(Job { signup, reply }) {
+        let queue = &self.queues[writer_for(signup.details.email.key(), self.queues.len())];
+        match queue.try_send(Job { signup, reply }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(DbError::QueueFull),
             Err(TrySendError::Disconnected(_)) => return Err(DbError::WriterGone),
         }
         answer.await.map_err(|_| DbError::WriterGone)?
     }
+}
+
+/// Which of `writers` takes signups for this address key: always the same one.
+fn writer_for(email_key: &str, writers: usize) -> usize {
+    let mut hasher = std::hash::DefaultHasher::new();
+    email_key.hash(&mut hasher);
+    (hasher.finish() % writers.max(1) as u64) as usize
 }
 
 /// The writer's connection, reopened when the database went away.
@@ -193,11 +205,8 @@ fn run(
 }
 
 /// Waits for a signup, then takes whatever else is waiting (up to
-/// `max_batch`); `None` once every handle is gone. The lock is held only
-/// while taking, so the other writers take the next batch meanwhile.
-fn next_batch(jobs: &Mutex<Receiver<Job>>, max_batch: usize) -> Option<Vec<Job>> {
-    // The guarded receiver stays usable if a writer panicked holding it.
-    let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+/// `max_batch`); `None` once every handle is gone.
+fn next_batch(jobs: &Receiver<Job>, max_batch: usize) -> Option<Vec<Job>> {
     let mut batch = vec![jobs.recv().ok()?];
     while batch.len() < max_batch {
         match jobs.try_recv() {
@@ -255,7 +264,8 @@ fn commit_and_answer(
     }
 }
 
-/// All of a batch in one transaction, a savepoint per signup.
+/// All of a batch in one transaction: as one batch, or, if that fails, a
+/// savepoint per signup.
 fn commit_batch(
     conn: &mut DbConnection,
     rules: &SignupRules,
@@ -263,30 +273,24 @@ fn commit_batch(
     batch: &[Job],
 ) -> Result<Vec<Result<SignupOutcome, DbError>>, DbError> {
     let now = clock.now_naive();
+    let signups: Vec<&NewSignup> = batch.iter().map(|job| &job.signup).collect();
+    let together = write_transaction(conn, |conn| {
+        signups::record_batch(conn, rules, &signups, now)
+    });
+    if together.is_ok() {
+        return together;
+    }
+    // The error may name an address, so it is not logged.
+    tracing::warn!("a signup batch failed as a whole; recording its signups one by one");
     write_transaction(conn, |conn| {
-        Ok(batch
+        // Every row this transaction will lock, locked first in key order.
+        let mut keys: Vec<&str> = signups.iter().map(|s| s.details.email.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        registrations::lock_by_email_keys(conn, &keys)?;
+        Ok(signups
             .iter()
-            .map(|job| record_in_savepoint(conn, rules, &job.signup, now))
+            .map(|signup| signups::record_in_savepoint(conn, rules, signup, now))
             .collect())
     })
-}
-
-/// One signup in its own savepoint. A unique-key race with another instance
-/// (both inserting the same new address) is retried once as an existing address.
-fn record_in_savepoint(
-    conn: &mut DbConnection,
-    rules: &SignupRules,
-    signup: &NewSignup,
-    now: chrono::NaiveDateTime,
-) -> Result<SignupOutcome, DbError> {
-    let attempt = |conn: &mut DbConnection| {
-        conn.transaction(|conn| signups::record(conn, rules, signup, now))
-    };
-    match attempt(conn) {
-        Err(DbError::Query(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => attempt(conn),
-        other => other,
-    }
 }

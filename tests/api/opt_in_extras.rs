@@ -343,3 +343,81 @@ async fn retention_erases_registrations_never_confirmed(backend: Backend) {
         Vec::<String>::new()
     );
 }
+
+/// The retention sweep erasing a pending registration while its address
+/// signs up again: the signup waits for the sweep's lock, then finds the row
+/// gone and starts afresh (before, it read the doomed row, and its insert
+/// referencing it failed with a 500). PostgreSQL only: SQLite's writers
+/// never overlap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signup_racing_the_retention_sweep_starts_afresh() {
+    use diesel::connection::SimpleConnection;
+    use rollcall::clock::Clock;
+    if !crate::helpers::postgres_available("a_signup_racing_the_retention_sweep_starts_afresh") {
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    assert_eq!(app.sign_up("racing@example.org").await.status(), 303);
+    let retention = Duration::days(i64::from(app.settings.signup.pending_retention_days));
+    app.clock.advance(retention + Duration::hours(1));
+    let cutoff = app.clock.now_naive() - retention;
+    let stale = app.count("SELECT COUNT(*) FROM registrations");
+    assert_eq!(stale, 1);
+    let id: String = {
+        use diesel::prelude::*;
+        use rollcall::db::schema::registrations::dsl;
+        dsl::registrations
+            .select(dsl::id)
+            .first(&mut app.db())
+            .unwrap()
+    };
+    // The sweep's transaction, stopped between locking the row and committing.
+    let mut sweep = app.db();
+    sweep.batch_execute("BEGIN").unwrap();
+    let locked = rollcall::db::registrations::lock_stale_pending(
+        &mut sweep,
+        std::slice::from_ref(&id),
+        cutoff,
+    )
+    .unwrap();
+    assert_eq!(locked, vec![id.clone()]);
+    sweep
+        .batch_execute(&format!("DELETE FROM registrations WHERE id = '{id}'"))
+        .unwrap();
+    let signup = tokio::spawn({
+        let (client, url) = (reqwest::Client::new(), app.url("/api/v1/subscriptions"));
+        async move {
+            let body = crate::helpers::valid_json("racing@example.org");
+            client.post(url).json(&body).send().await.unwrap().status()
+        }
+    });
+    crate::helpers::wait_until(
+        "the signup waits for the sweep's lock",
+        std::time::Duration::from_secs(10),
+        || {
+            app.count(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            ) == 1
+        },
+    )
+    .await;
+    sweep.batch_execute("COMMIT").unwrap();
+    assert_eq!(signup.await.unwrap(), 202);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM registrations WHERE status = 'pending'"),
+        1
+    );
+    assert_ne!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM registrations WHERE id = '{id}'"
+        )),
+        1,
+        "a new registration, not the erased one"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'confirmation'"),
+        1,
+        "the erased registration's confirmation went with it; the new one has its own"
+    );
+}
