@@ -4,15 +4,14 @@
 //! answer without a 5xx, and every page carries the security headers.
 
 use crate::helpers::{
-    Backend, TEST_SECRET, TestApp, TestDatabase, extract_csrf, spawn_app, spawn_app_with,
-    test_settings, valid_json,
+    Backend, TestApp, TestDatabase, extract_csrf, spawn_app, spawn_app_with, test_settings,
+    valid_json,
 };
 use crate::on_both_backends;
-use crate::processes::free_port;
+use crate::processes::RollcallProcess;
 use rollcall::clock::SharedClock;
 use rollcall::startup::Application;
 use serde_json::json;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -383,21 +382,6 @@ async fn two_instances_on_postgres_share_one_rate_limit() {
     assert_eq!(stored, 0, "bucket keys are keyed hashes, not addresses");
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 on_both_backends!(simultaneous_logins_keep_the_servers_memory_bounded);
 
 /// The real binary, with two password checks at once: 40 simultaneous wrong
@@ -413,28 +397,12 @@ async fn simultaneous_logins_keep_the_servers_memory_bounded(backend: Backend) {
             .unwrap()
             .unwrap();
     }
-    let port = free_port();
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_rollcall"))
-            .arg("serve")
-            .env("ROLLCALL__DATABASE__URL", &database.raw_url)
-            .env("ROLLCALL__SERVER__PORT", port.to_string())
-            .env("ROLLCALL__SERVER__SECRET_KEY", TEST_SECRET)
-            .env("ROLLCALL__EMAIL__WORKER_ENABLED", "false")
-            .env("ROLLCALL__ADMIN__MAX_CONCURRENT_PASSWORD_CHECKS", "2")
-            .env("ROLLCALL__LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let checks = [(
+        "ROLLCALL__ADMIN__MAX_CONCURRENT_PASSWORD_CHECKS",
+        "2".to_owned(),
+    )];
+    let (server, base) = RollcallProcess::server(&database.raw_url, &checks).await;
     let client = crate::helpers::client();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let page = client
         .get(format!("{base}/admin/login"))
         .send()
@@ -444,7 +412,7 @@ async fn simultaneous_logins_keep_the_servers_memory_bounded(backend: Backend) {
         .await
         .unwrap();
     let token = extract_csrf(&page).unwrap();
-    let before = peak_rss_kib(server.0.id());
+    let before = server.peak_rss_kib();
     let attempts = (0..40).map(|i| {
         let (client, url, token) = (client.clone(), format!("{base}/admin/login"), token.clone());
         tokio::spawn(async move {
@@ -476,7 +444,7 @@ async fn simultaneous_logins_keep_the_servers_memory_bounded(backend: Backend) {
         statuses.iter().filter(|s| **s == 401).count() <= 5,
         "{statuses:?}"
     );
-    let growth_mib = (peak_rss_kib(server.0.id()).saturating_sub(before)) as f64 / 1024.0;
+    let growth_mib = (server.peak_rss_kib().saturating_sub(before)) as f64 / 1024.0;
     println!("40 simultaneous logins: peak RSS grew by {growth_mib:.1} MiB");
     assert!(growth_mib < 100.0, "peak RSS grew by {growth_mib:.1} MiB");
 }

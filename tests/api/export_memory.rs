@@ -3,10 +3,10 @@
 //! than 32 MiB; a client that goes away stops the export, recorded as partial.
 //! A memory test, not a timing test.
 
-use crate::helpers::{Backend, TEST_SECRET, TestDatabase, count, seed_registrations};
+use crate::helpers::{Backend, TestDatabase, count, seed_registrations};
 use crate::on_both_backends;
+use crate::processes::RollcallProcess;
 use rollcall::db::{self, DbConnection};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 on_both_backends!(exporting_200_000_registrations_keeps_memory_flat_and_a_dropped_client_stops_it);
@@ -31,51 +31,13 @@ fn seed(conn: &mut DbConnection) {
     db::organisers::add_token(conn, &id, &rollcall::crypto::token_hash(TOKEN), now).unwrap();
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
 async fn exporting_200_000_registrations_keeps_memory_flat_and_a_dropped_client_stops_it(
     backend: Backend,
 ) {
     let database = TestDatabase::create(backend);
     seed(&mut database.connect());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_rollcall"))
-            .arg("serve")
-            .env("ROLLCALL__DATABASE__URL", &database.raw_url)
-            .env("ROLLCALL__SERVER__PORT", port.to_string())
-            .env("ROLLCALL__SERVER__SECRET_KEY", TEST_SECRET)
-            .env("ROLLCALL__EMAIL__WORKER_ENABLED", "false")
-            .env("ROLLCALL__LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let (server, base) = RollcallProcess::server(&database.raw_url, &[]).await;
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let export = |query: &str| {
         client
             .get(format!("{base}/admin/export.csv{query}"))
@@ -89,7 +51,7 @@ async fn exporting_200_000_registrations_keeps_memory_flat_and_a_dropped_client_
         .bytes()
         .await
         .unwrap();
-    let before = peak_rss_kib(server.0.id());
+    let before = server.peak_rss_kib();
 
     let mut response = export("?status=all").await.unwrap();
     assert_eq!(response.status(), 200);
@@ -98,7 +60,7 @@ async fn exporting_200_000_registrations_keeps_memory_flat_and_a_dropped_client_
         lines += chunk.iter().filter(|b| **b == b'\n').count();
     }
     assert_eq!(lines as i64, ROWS + 1, "header and every row");
-    let growth_mib = (peak_rss_kib(server.0.id()).saturating_sub(before)) as f64 / 1024.0;
+    let growth_mib = (server.peak_rss_kib().saturating_sub(before)) as f64 / 1024.0;
     println!("export of {ROWS} rows: peak RSS grew by {growth_mib:.1} MiB");
     assert!(growth_mib < 32.0, "peak RSS grew by {growth_mib:.1} MiB");
 

@@ -49,6 +49,36 @@ impl RollcallProcess {
         }
     }
 
+    /// `rollcall serve` in the crate root on a free port, with the in-process
+    /// worker off; returns once `/health` answers, with the base URL.
+    pub async fn server(database_url: &str, extra: &[(&str, String)]) -> (RollcallProcess, String) {
+        let port = free_port();
+        let mut env = vec![
+            ("ROLLCALL__DATABASE__URL", database_url.to_owned()),
+            ("ROLLCALL__SERVER__PORT", port.to_string()),
+            ("ROLLCALL__SERVER__SECRET_KEY", TEST_SECRET.to_owned()),
+            ("ROLLCALL__EMAIL__WORKER_ENABLED", "false".to_owned()),
+            ("ROLLCALL__LOG__LEVEL", "warn".to_owned()),
+        ];
+        env.extend(extra.iter().map(|(name, value)| (*name, value.clone())));
+        let server = Self::spawn("serve", Path::new(env!("CARGO_MANIFEST_DIR")), &env);
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(format!("{base}/health")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (server, base)
+    }
+
+    /// The child's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// `rollcall worker` in the crate root (so `config/` loads), sending
     /// through SMTP on `smtp_port` of 127.0.0.1; `extra` adds or overrides
     /// variables.
