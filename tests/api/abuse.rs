@@ -4,8 +4,7 @@
 //! answer without a 5xx, and every page carries the security headers.
 
 use crate::helpers::{
-    Backend, TestApp, TestDatabase, extract_csrf, spawn_app, spawn_app_with, test_settings,
-    valid_json,
+    Backend, TestDatabase, extract_csrf, spawn_app, spawn_app_with, test_settings, valid_json,
 };
 use crate::on_both_backends;
 use crate::processes::RollcallProcess;
@@ -91,23 +90,10 @@ async fn forwarded_entries_with_ports_or_garbage_share_one_bucket(backend: Backe
     assert_eq!(accepted, 5, "one IPv6 /64, one bucket");
 }
 
-async fn login_form_token(app: &TestApp) -> String {
-    let page = app
-        .client
-        .get(app.url("/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    extract_csrf(&page).unwrap()
-}
-
 async fn forty_simultaneous_wrong_logins_get_at_most_five_401s(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_organiser(ORGANISER, PASSWORD);
-    let token = login_form_token(&app).await;
+    let token = app.login_form_token().await;
     let attempts = (0..40).map(|i| {
         let (client, url, token) = (app.client.clone(), app.url("/admin/login"), token.clone());
         tokio::spawn(async move {

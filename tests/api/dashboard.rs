@@ -172,15 +172,7 @@ async fn metrics_report_the_outbox(backend: Backend) {
     app.deliver().await;
     app.post_json(&valid_json("waiting@example.org")).await;
     app.clock.advance(chrono::Duration::seconds(90));
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/metrics").await;
     assert!(text.contains("rollcall_outbox_queued 1"), "{text}");
     assert!(text.contains("rollcall_outbox_failed 1"), "{text}");
     assert!(

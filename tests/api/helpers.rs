@@ -347,18 +347,21 @@ impl TestApp {
         .expect("new organiser");
     }
 
+    /// The body of `GET path` with this app's client.
+    pub async fn get_text(&self, path: &str) -> String {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
+    /// The CSRF token of the login form, as a browser gets it.
+    pub async fn login_form_token(&self) -> String {
+        let page = self.get_text("/admin/login").await;
+        extract_csrf(&page).expect("csrf token on the login form")
+    }
+
     /// Logs this app's client in as an organiser; returns the response.
     pub async fn log_in(&self, email: &str, password: &str) -> reqwest::Response {
-        let page = self
-            .client
-            .get(self.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = extract_csrf(&page).expect("csrf token on the login form");
+        let token = self.login_form_token().await;
         self.post_form(
             "/admin/login",
             &[

@@ -113,16 +113,7 @@ async fn wrong_password_and_unknown_user_get_the_same_401(backend: Backend) {
 async fn login_goes_to_a_safe_next_page_only(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_organiser("organiser@example.org", PASSWORD);
-    let page = app
-        .client
-        .get(app.url("/admin/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = extract_csrf(&page).unwrap();
+    let token = app.login_form_token().await;
     for (next, expected) in [
         (
             "/admin/subscribers?email=x%40example.org",
