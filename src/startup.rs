@@ -282,6 +282,14 @@ async fn start_writer(
     )?)
 }
 
+/// What starting an announcement needs from settings.
+pub fn send_rules(settings: &Settings, keys: &Keys) -> crate::db::announcements::SendRules {
+    crate::db::announcements::SendRules {
+        keys: keys.clone(),
+        mail_domain: settings.server.base_url.host().to_owned(),
+    }
+}
+
 /// The signup rules from settings.
 pub fn signup_rules(settings: &Settings, keys: &Keys) -> SignupRules {
     SignupRules {

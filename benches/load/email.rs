@@ -180,8 +180,11 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
     };
     rows.iter()
         .map(|row| {
-            let person = &people[&row.registration_id];
-            let rendered = renderer.render(row).expect("render");
+            let person = &people[row
+                .registration_id
+                .as_deref()
+                .expect("bench rows are registration mail")];
+            let rendered = renderer.render(row, &Default::default()).expect("render");
             renderer
                 .message(rendered, &person.email, &row.message_id)
                 .expect("message")

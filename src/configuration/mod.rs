@@ -206,6 +206,17 @@ impl Settings {
         let retry_base = email.retry_base_secs.into();
         c.at_least("email.retry_max_secs", email.retry_max_secs, retry_base);
         c.at_least("email.max_attempts", email.max_attempts, 1);
+        c.at_least("email.test_sends_per_hour", email.test_sends_per_hour, 1);
+        if !email.list_id().split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        }) || !email.list_id().contains('.')
+        {
+            let message = "must be a dotted name such as announcements.example.org";
+            c.add("email.list_id", message.to_owned());
+        }
         c.at_least("signup.token_ttl_hours", signup.token_ttl_hours, 1);
         c.at_least("signup.code_max_attempts", signup.code_max_attempts, 1);
         let retention_days = signup.pending_retention_days;

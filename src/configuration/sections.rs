@@ -144,9 +144,40 @@ pub struct EmailSettings {
     pub retry_max_secs: u32,
     /// Attempts before a message is given up (≥ 1).
     pub max_attempts: u32,
+    /// Announcement deliveries started per clock minute, across every worker
+    /// and instance; 0 = unlimited.
+    pub announcement_rate_per_minute: u32,
+    /// Announcement deliveries (test sends included) per UTC day; unset or 0 =
+    /// unlimited.
+    #[serde(default)]
+    pub announcement_daily_cap: Option<u32>,
+    /// RFC 2919 List-Id; unset → [`EmailSettings::list_id`].
+    #[serde(default, deserialize_with = "de_optional_string")]
+    pub list_id: Option<String>,
+    /// Test-send recipients per organiser per hour (≥ 1).
+    pub test_sends_per_hour: u32,
 }
 
 impl EmailSettings {
+    /// The List-Id of announcements: `email.list_id`, else
+    /// `announcements.{domain of email.from}`.
+    pub fn list_id(&self) -> String {
+        match &self.list_id {
+            Some(id) => id.clone(),
+            None => format!("announcements.{}", self.from.email.domain()),
+        }
+    }
+
+    /// Announcement deliveries allowed per clock minute; `None` is unlimited.
+    pub fn announcement_rate(&self) -> Option<u32> {
+        Some(self.announcement_rate_per_minute).filter(|&n| n > 0)
+    }
+
+    /// Announcement deliveries allowed per UTC day; `None` is unlimited.
+    pub fn announcement_daily_cap(&self) -> Option<u32> {
+        self.announcement_daily_cap.filter(|&n| n > 0)
+    }
+
     /// The worker's pause between polls of an empty queue.
     pub fn poll_interval(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.poll_interval_ms)

@@ -9,7 +9,9 @@
 //! cache (it was a quarter of a signup's time in the writer).
 
 pub mod aggregates;
+pub mod announcements;
 pub mod attempts;
+pub mod audience;
 pub mod bound_details;
 pub mod codes;
 mod connection;
@@ -21,6 +23,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod limits;
 pub mod migrations;
+pub mod notices;
 pub mod organisers;
 pub mod outbox;
 pub mod registrations;

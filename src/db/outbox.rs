@@ -8,43 +8,90 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 /// Which message an outbox row will render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageKind {
     Confirmation,
     AlreadyMember,
     Welcome,
     Manage,
+    /// One announcement to one member (a delivery).
+    Announcement,
+    /// An announcement to a typed address, asked for by an organiser.
+    AnnouncementTest,
+    /// A notice to one organiser (see [`NoticeKind`]).
+    Notice,
+    /// A summary of a period for one organiser.
+    Digest,
 }
 
 impl MessageKind {
+    pub const ALL: [MessageKind; 8] = [
+        MessageKind::Confirmation,
+        MessageKind::AlreadyMember,
+        MessageKind::Welcome,
+        MessageKind::Manage,
+        MessageKind::Announcement,
+        MessageKind::AnnouncementTest,
+        MessageKind::Notice,
+        MessageKind::Digest,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::Confirmation => "confirmation",
             MessageKind::AlreadyMember => "already_member",
             MessageKind::Welcome => "welcome",
             MessageKind::Manage => "manage",
+            MessageKind::Announcement => "announcement",
+            MessageKind::AnnouncementTest => "announcement_test",
+            MessageKind::Notice => "notice",
+            MessageKind::Digest => "digest",
         }
     }
 
-    /// Transactional kinds are claimed before any others (announcements).
+    /// Transactional kinds are claimed before announcement deliveries, and are
+    /// not paced.
     pub fn is_transactional(self) -> bool {
-        match self {
-            MessageKind::Confirmation
-            | MessageKind::AlreadyMember
-            | MessageKind::Welcome
-            | MessageKind::Manage => true,
-        }
+        !matches!(self, MessageKind::Announcement)
     }
 
     pub fn parse(text: &str) -> Option<MessageKind> {
-        [
-            MessageKind::Confirmation,
-            MessageKind::AlreadyMember,
-            MessageKind::Welcome,
-            MessageKind::Manage,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// What a notice to organisers is about. Stored in `outbox.notice`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// An announcement finished sending.
+    AnnouncementSent,
+    /// An announcement paused itself (its `status_reason` says why).
+    AnnouncementPaused,
+    /// A schedule found more than 6 hours late went back to draft.
+    MissedItsTime,
+    /// The relay refused authentication or the sender, and now accepts again.
+    RelayRefused,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 4] = [
+        NoticeKind::AnnouncementSent,
+        NoticeKind::AnnouncementPaused,
+        NoticeKind::MissedItsTime,
+        NoticeKind::RelayRefused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::AnnouncementSent => "announcement_sent",
+            NoticeKind::AnnouncementPaused => "announcement_paused",
+            NoticeKind::MissedItsTime => "missed_its_time",
+            NoticeKind::RelayRefused => "relay_refused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NoticeKind> {
+        NoticeKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -91,7 +138,8 @@ impl std::fmt::Display for OutboxStatus {
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,
-    pub registration_id: String,
+    /// Exactly one of `registration_id`, `organiser_id` and `test_address` is set.
+    pub registration_id: Option<String>,
     pub kind: String,
     pub token_id: Option<String>,
     pub unsubscribe_token_id: Option<String>,
@@ -104,9 +152,18 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    pub organiser_id: Option<String>,
+    pub test_address: Option<String>,
+    pub announcement_id: Option<String>,
+    pub notice: Option<String>,
+    pub requested_by: Option<String>,
 }
 
 impl OutboxRow {
+    pub fn kind(&self) -> Option<MessageKind> {
+        MessageKind::parse(&self.kind)
+    }
+
     /// The stored status; only `OutboxStatus` values are ever written.
     pub fn status(&self) -> Option<OutboxStatus> {
         OutboxStatus::parse(&self.status)
@@ -127,8 +184,8 @@ pub struct NewMessage<'a> {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub struct QueuedRow<'a> {
-    id: String,
-    registration_id: &'a str,
+    pub id: String,
+    registration_id: Option<&'a str>,
     kind: &'static str,
     token_id: Option<&'a str>,
     unsubscribe_token_id: Option<&'a str>,
@@ -137,24 +194,77 @@ pub struct QueuedRow<'a> {
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
+    organiser_id: Option<&'a str>,
+    test_address: Option<&'a str>,
+    announcement_id: Option<&'a str>,
+    notice: Option<&'static str>,
+    requested_by: Option<&'a str>,
 }
 
 impl<'a> QueuedRow<'a> {
     pub fn new(message: NewMessage<'a>, mail_domain: &str, now: NaiveDateTime) -> Self {
+        let mut row = Self::bare(message.kind, mail_domain, now);
+        row.registration_id = Some(message.registration_id);
+        row.token_id = message.token_id;
+        row.unsubscribe_token_id = message.unsubscribe_token_id;
+        row
+    }
+
+    /// A notice to one organiser, perhaps about an announcement.
+    pub fn notice(
+        organiser_id: &'a str,
+        notice: NoticeKind,
+        announcement_id: Option<&'a str>,
+        mail_domain: &str,
+        now: NaiveDateTime,
+    ) -> Self {
+        let mut row = Self::bare(MessageKind::Notice, mail_domain, now);
+        row.organiser_id = Some(organiser_id);
+        row.notice = Some(notice.as_str());
+        row.announcement_id = announcement_id;
+        row
+    }
+
+    /// A test send of an announcement to a typed address.
+    pub fn announcement_test(
+        announcement_id: &'a str,
+        address: &'a str,
+        requested_by: &'a str,
+        mail_domain: &str,
+        now: NaiveDateTime,
+    ) -> Self {
+        let mut row = Self::bare(MessageKind::AnnouncementTest, mail_domain, now);
+        row.announcement_id = Some(announcement_id);
+        row.test_address = Some(address);
+        row.requested_by = Some(requested_by);
+        row
+    }
+
+    fn bare(kind: MessageKind, mail_domain: &str, now: NaiveDateTime) -> Self {
         let id = super::new_id();
         QueuedRow {
-            message_id: format!("<{id}@{mail_domain}>"),
+            message_id: message_id_for(&id, mail_domain),
             id,
-            registration_id: message.registration_id,
-            kind: message.kind.as_str(),
-            token_id: message.token_id,
-            unsubscribe_token_id: message.unsubscribe_token_id,
+            registration_id: None,
+            kind: kind.as_str(),
+            token_id: None,
+            unsubscribe_token_id: None,
             status: OutboxStatus::Queued.as_str(),
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
+            organiser_id: None,
+            test_address: None,
+            announcement_id: None,
+            notice: None,
+            requested_by: None,
         }
     }
+}
+
+/// The Message-ID of the outbox row `id`, fixed when it is queued.
+pub fn message_id_for(id: &str, mail_domain: &str) -> String {
+    format!("<{id}@{mail_domain}>")
 }
 
 /// Queues messages with one statement.
@@ -222,16 +332,11 @@ pub fn claim_due(
 
 /// The kinds [`MessageKind::is_transactional`] puts first in the claim.
 fn transactional_kinds() -> Vec<&'static str> {
-    [
-        MessageKind::Confirmation,
-        MessageKind::AlreadyMember,
-        MessageKind::Welcome,
-        MessageKind::Manage,
-    ]
-    .into_iter()
-    .filter(|kind| kind.is_transactional())
-    .map(MessageKind::as_str)
-    .collect()
+    MessageKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_transactional())
+        .map(MessageKind::as_str)
+        .collect()
 }
 
 /// The result of one delivery attempt.

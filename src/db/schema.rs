@@ -61,7 +61,7 @@ diesel::table! {
 diesel::table! {
     outbox (id) {
         id -> Text,
-        registration_id -> Text,
+        registration_id -> Nullable<Text>,
         kind -> Text,
         token_id -> Nullable<Text>,
         unsubscribe_token_id -> Nullable<Text>,
@@ -74,6 +74,11 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        organiser_id -> Nullable<Text>,
+        test_address -> Nullable<Text>,
+        announcement_id -> Nullable<Text>,
+        notice -> Nullable<Text>,
+        requested_by -> Nullable<Text>,
     }
 }
 
@@ -214,3 +219,48 @@ diesel::table! {
 diesel::joinable!(organiser_tokens -> organisers (organiser_id));
 diesel::joinable!(sessions -> organisers (organiser_id));
 diesel::allow_tables_to_appear_in_same_query!(organisers, organiser_tokens, sessions, exports);
+
+diesel::table! {
+    announcements (id) {
+        id -> Text,
+        subject -> Text,
+        body -> Text,
+        audience -> Text,
+        archive -> Bool,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        scheduled_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        resumed_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    send_counters (bucket) {
+        bucket -> Text,
+        admitted -> Integer,
+    }
+}
+
+diesel::table! {
+    relay_status (id) {
+        id -> Integer,
+        failing_since -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        stage -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        refused_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outbox -> announcements (announcement_id));
+diesel::joinable!(outbox -> organisers (organiser_id));
+diesel::allow_tables_to_appear_in_same_query!(announcements, outbox);
+diesel::allow_tables_to_appear_in_same_query!(announcements, registrations);
+diesel::allow_tables_to_appear_in_same_query!(announcements, delivery_attempts);
+diesel::allow_tables_to_appear_in_same_query!(announcements, organisers);
+diesel::allow_tables_to_appear_in_same_query!(outbox, organisers);

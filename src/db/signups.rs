@@ -225,7 +225,7 @@ fn token_for<'a>(
     let (purpose, lifetime) = match kind {
         MessageKind::Confirmation => (TokenPurpose::Confirm, rules.token_ttl),
         MessageKind::Manage => (TokenPurpose::Manage, Duration::hours(24)),
-        MessageKind::AlreadyMember | MessageKind::Welcome => return None,
+        _ => return None,
     };
     Some(tokens::NewToken::new(
         &rules.keys,

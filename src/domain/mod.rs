@@ -22,6 +22,7 @@
 //! * [`SignupDetails::parse`] checks every field and reports every problem, as
 //!   [`FieldErrors`] keyed by the field names in [`FIELD_NAMES`].
 
+pub mod announcement;
 mod consent;
 mod country;
 mod country_list;

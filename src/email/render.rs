@@ -3,6 +3,7 @@
 
 use crate::configuration::GroupSettings;
 use crate::crypto::{Keys, TokenPurpose};
+use crate::db::announcements::AnnouncementRow;
 use crate::db::outbox::{MessageKind, OutboxRow};
 use crate::email::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
 use askama::Template;
@@ -68,6 +69,15 @@ pub struct Rendered {
     pub unsubscribe_url: Option<String>,
 }
 
+/// What a row names besides a registration, loaded by the worker for the
+/// batch: the announcement of a delivery, test or notice; the relay's last
+/// refusal for a relay notice.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Related<'a> {
+    pub announcement: Option<&'a AnnouncementRow>,
+    pub relay_error: Option<&'a str>,
+}
+
 /// Everything needed to render any message.
 #[derive(Debug, Clone)]
 pub struct Renderer {
@@ -81,7 +91,8 @@ pub struct Renderer {
 
 impl Renderer {
     /// Renders the body of an outbox row. Nothing typed into the form goes in.
-    pub fn render(&self, row: &OutboxRow) -> Result<Rendered, RenderError> {
+    pub fn render(&self, row: &OutboxRow, related: &Related<'_>) -> Result<Rendered, RenderError> {
+        let _ = related;
         let kind = MessageKind::parse(&row.kind).ok_or(RenderError::BadRow)?;
         let group = &self.group;
         let link_for = |purpose: TokenPurpose, path: &str| -> Result<String, RenderError> {
@@ -200,6 +211,10 @@ impl Renderer {
                     unsubscribe_url: Some(url),
                 }
             }
+            MessageKind::Announcement
+            | MessageKind::AnnouncementTest
+            | MessageKind::Notice
+            | MessageKind::Digest => return Err(RenderError::BadRow),
         })
     }
 

@@ -61,7 +61,8 @@ fn no_longer_wanted(row: &OutboxRow, registration: &Registration) -> Option<&'st
         Some(MessageKind::Confirmation) => status == Status::Pending,
         Some(MessageKind::Welcome | MessageKind::AlreadyMember) => status == Status::Confirmed,
         Some(MessageKind::Manage) => status != Status::Unsubscribed,
-        None => true,
+        Some(MessageKind::Announcement) => status == Status::Confirmed,
+        Some(_) | None => true,
     };
     (!wanted).then_some("the registration changed state before this message was sent")
 }
@@ -141,7 +142,10 @@ impl Worker {
         let (owner, until) = (self.owner.clone(), now + self.config.lease);
         let (rows, people) = db::blocking(&self.pool, move |conn| {
             let rows = outbox::claim_due(conn, &owner, now, until, limit)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.registration_id.clone()).collect();
+            let ids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.registration_id.clone())
+                .collect();
             let people: HashMap<String, Registration> = registrations::find_many(conn, &ids)?
                 .into_iter()
                 .map(|person| (person.id.clone(), person))
@@ -158,7 +162,11 @@ impl Worker {
             .into_iter()
             // One person may have several messages in a batch.
             .map(|row| {
-                let person = people.get(&row.registration_id).cloned();
+                let person = row
+                    .registration_id
+                    .as_ref()
+                    .and_then(|id| people.get(id))
+                    .cloned();
                 (row, person)
             })
             .collect();
@@ -257,10 +265,13 @@ impl Worker {
             let reason = reason.to_owned();
             return Some((row, Outcome::Cancelled { reason }));
         }
-        let built = self.renderer.render(&row).and_then(|rendered| {
-            self.renderer
-                .message(rendered, &registration.email, &row.message_id)
-        });
+        let built = self
+            .renderer
+            .render(&row, &Default::default())
+            .and_then(|rendered| {
+                self.renderer
+                    .message(rendered, &registration.email, &row.message_id)
+            });
         let message = match built {
             Ok(message) => message,
             Err(error) => {

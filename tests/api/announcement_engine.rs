@@ -1,0 +1,75 @@
+//! The announcement engine's storage: a start creates one delivery per
+//! matching member in one statement, and a second start creates nothing.
+
+use crate::helpers::{Backend, seed_registrations, spawn_app};
+use crate::on_both_backends;
+use rollcall::clock::Clock;
+use rollcall::db::announcements::{self, DeliveryCounts, Transition};
+use rollcall::db::audience;
+use rollcall::domain::announcement::{Action, AnnouncementDraft, AnnouncementStatus, RawAudience};
+
+on_both_backends!(a_start_creates_one_delivery_per_matching_member_once);
+
+async fn a_start_creates_one_delivery_per_matching_member_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut conn = app.db();
+    seed_registrations(&mut conn, 40);
+    let rules = rollcall::startup::send_rules(&app.settings, &app.state.keys);
+    let interests = &app.settings.signup.interests;
+    let raw = RawAudience {
+        countries: vec!["NZ".into(), "FJ".into()],
+        ..Default::default()
+    };
+    let draft =
+        AnnouncementDraft::parse("First meetup", "Hello *all*", &raw, false, interests).unwrap();
+    let now = app.clock.now_naive();
+    let id = announcements::create(&mut conn, &draft, "cli:test", now).unwrap();
+    let matching = audience::count(&mut conn, &draft.audience).unwrap();
+    assert_eq!(matching, 20, "NZ and FJ are half of the seeded members");
+
+    let first = announcements::apply(&mut conn, &rules, &id, Action::SendNow, None, now).unwrap();
+    assert_eq!(first, Transition::Done(AnnouncementStatus::Sending));
+    let again = announcements::apply(&mut conn, &rules, &id, Action::SendNow, None, now).unwrap();
+    assert_eq!(again, Transition::Unchanged(AnnouncementStatus::Sending));
+    let counts = announcements::delivery_counts(&mut conn, &id).unwrap();
+    assert_eq!(
+        counts,
+        DeliveryCounts {
+            queued: 20,
+            ..Default::default()
+        }
+    );
+
+    let rows: Vec<_> = app
+        .outbox()
+        .into_iter()
+        .filter(|r| r.kind == "announcement")
+        .collect();
+    assert_eq!(rows.len(), 20);
+    for row in &rows {
+        let uuid = uuid::Uuid::parse_str(&row.id).expect("a UUID");
+        assert_eq!(uuid.get_version_num(), 7, "{}", row.id);
+        assert_eq!(row.message_id, format!("<{}@127.0.0.1>", row.id));
+        assert!(
+            row.unsubscribe_token_id.is_some(),
+            "every delivery names an unsubscribe token"
+        );
+    }
+    let ids: std::collections::HashSet<_> = rows.iter().map(|r| &r.id).collect();
+    assert_eq!(ids.len(), 20);
+
+    let pause =
+        announcements::apply(&mut conn, &rules, &id, Action::Unschedule, None, now).unwrap();
+    assert_eq!(pause, Transition::NotAllowed(AnnouncementStatus::Sending));
+    let cancelled =
+        announcements::apply(&mut conn, &rules, &id, Action::Cancel, None, now).unwrap();
+    assert_eq!(cancelled, Transition::Done(AnnouncementStatus::Cancelled));
+    let counts = announcements::delivery_counts(&mut conn, &id).unwrap();
+    assert_eq!(
+        counts,
+        DeliveryCounts {
+            cancelled: 20,
+            ..Default::default()
+        }
+    );
+}
