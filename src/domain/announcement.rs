@@ -131,7 +131,13 @@ impl Audience {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("an audience always serialises")
+        serde_json::json!({
+            "countries": self.countries,
+            "org_types": self.org_types,
+            "interests": self.interests,
+            "timezones": self.timezones,
+        })
+        .to_string()
     }
 
     /// The stored form; values are not re-checked against today's settings
