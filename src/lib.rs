@@ -1,5 +1,6 @@
 //! rollcall: interest registration and a double-opt-in mailing list for a community group.
 
+pub mod announcements;
 pub mod cli;
 pub mod clock;
 pub mod configuration;

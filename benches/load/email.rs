@@ -170,14 +170,8 @@ fn render_all(database: &TestDatabase, settings: &Settings) -> Vec<Message> {
         .into_iter()
         .map(|r| (r.id.clone(), r))
         .collect();
-    let renderer = Renderer {
-        keys: Keys::new(TEST_SECRET.as_bytes()),
-        group: settings.group.clone(),
-        base_url: "http://127.0.0.1:8080".to_owned(),
-        from: settings.email.from.clone(),
-        reply_to: settings.email.reply_to.clone(),
-        token_ttl_hours: settings.signup.token_ttl_hours,
-    };
+    let mut renderer = Renderer::from_settings(settings, &Keys::new(TEST_SECRET.as_bytes()));
+    renderer.base_url = "http://127.0.0.1:8080".to_owned();
     rows.iter()
         .map(|row| {
             let person = &people[row
