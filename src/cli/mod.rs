@@ -1,5 +1,6 @@
 //! The command line: `rollcall` alone is `rollcall serve`.
 
+mod bounce;
 mod export;
 mod import;
 mod organisers;
@@ -47,6 +48,8 @@ pub enum Command {
     Erase { email: String },
     /// Print the ledger of one registration.
     Audit { email: String },
+    /// Process one raw bounce or complaint as the intake does; prints its result word.
+    Bounce { file: std::path::PathBuf },
     /// Export registrations as CSV (the same bytes as /admin/export.csv).
     Export(export::ExportArgs),
     /// Import a CSV exported from a hosted list or form service.
@@ -114,6 +117,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Healthcheck => Ok(if healthcheck(&settings) { 0 } else { 1 }),
         Command::Erase { email } => people::erase(&Context::open(settings).await?, &email).await,
         Command::Audit { email } => people::audit(&Context::open(settings).await?, &email).await,
+        Command::Bounce { file } => bounce::run(&Context::open(settings).await?, &file).await,
         Command::Export(args) => export::run(&Context::open(settings).await?, args).await,
         Command::Import(args) => import::run(&Context::open(settings).await?, args).await,
         Command::Organiser { command } => {

@@ -15,6 +15,7 @@ mod smtp_server;
 mod abuse;
 mod announcement_engine;
 mod behind_nginx;
+mod bounces;
 mod bound_details;
 mod browser;
 mod code_rule;
