@@ -40,10 +40,18 @@ addresses, the hourly test-send cap) and for an id that names no announcement.";
 #[derive(Debug, Subcommand)]
 pub enum AnnounceCommand {
     /// Create a draft; prints only its id.
+    ///
+    /// The audience is every confirmed member, narrowed by the filters given:
+    /// different kinds combine with AND, repeats of one kind with OR (`--country NZ
+    /// --country FJ --interest "Training and workshops"`: in NZ or FJ, and
+    /// interested in training). A member without a value matches no filter of
+    /// that kind. The command prints on stderr how many members match now.
     Create(CreateArgs),
-    /// Send a test of announcement ID to 1–5 addresses (subject prefixed `[Test] `,
-    /// no member gets it). At most email.test_sends_per_hour recipients an hour per
-    /// user; the command counts as the organiser `cli:$USER`.
+    /// Send a test of announcement ID to 1–5 typed addresses.
+    ///
+    /// The subject is prefixed `[Test] ` and no member gets it; its unsubscribe
+    /// link unsubscribes nobody. At most email.test_sends_per_hour recipients an
+    /// hour per organiser; the command counts as the organiser `cli:$USER`.
     Test {
         id: String,
         /// One to five addresses (also accepted comma-separated).
@@ -61,15 +69,23 @@ pub enum AnnounceCommand {
     Pause { id: String },
     /// Resume a paused announcement (only what is still queued is sent).
     Resume { id: String },
-    /// Cancel a draft, scheduled, sending or paused announcement; queued deliveries are cancelled.
+    /// Cancel a draft, scheduled, sending or paused announcement.
+    ///
+    /// Queued deliveries are marked cancelled; what was sent stays sent.
     Cancel { id: String },
     /// Return a scheduled announcement to draft.
     Unschedule { id: String },
-    /// List announcements, newest first: one tab-separated line each,
-    /// `ID STATUS audience=N queued=Q sent=S failed=F cancelled=C SUBJECT`.
+    /// List announcements, newest first, one line each.
+    ///
+    /// Eight fields separated by tabs: the id, the status, `audience=N`,
+    /// `queued=Q`, `sent=S`, `failed=F`, `cancelled=C` (as `status` counts them)
+    /// and the subject, e.g. `cut -f1,2,8` for id, status and subject.
     List,
-    /// Print one line: `ID STATUS audience=N queued=Q sent=S failed=F cancelled=C`
-    /// (audience = the deliveries that remain; a scheduled time or a reason goes to stderr).
+    /// Print one line: `ID STATUS audience=N queued=Q sent=S failed=F cancelled=C`.
+    ///
+    /// `audience` counts the deliveries that remain (an erased member's go with
+    /// them); a leased delivery counts as queued. A scheduled time, or the reason
+    /// it paused itself or went back to draft, goes to stderr.
     Status { id: String },
 }
 
@@ -84,7 +100,8 @@ pub struct CreateArgs {
     /// Only members in this country (ISO code); repeat for any of several.
     #[arg(long = "country", value_name = "CC")]
     countries: Vec<String>,
-    /// Only members of this organisation type; repeat for any of several.
+    /// Only members of this organisation type (government, university, industry,
+    /// nonprofit, other); repeat for any of several.
     #[arg(long = "org-type", value_name = "T")]
     org_types: Vec<String>,
     /// Only members with this interest (as configured in signup.interests); repeatable.
