@@ -15,6 +15,7 @@ on_both_backends!(
     each_allowed_transition_works_and_every_other_exits_1,
     bad_input_exits_2_and_stores_nothing,
     test_sends_reach_only_the_typed_addresses_within_the_hourly_cap,
+    a_test_send_arrives_marked_as_a_test_and_no_member_gets_it,
 );
 
 /// The user the commands run as: the organiser `cli:kaitiaki`.
@@ -427,8 +428,7 @@ fn tests_queued(app: &TestApp, id: &str) -> Vec<String> {
 
 async fn test_sends_reach_only_the_typed_addresses_within_the_hourly_cap(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.confirmed_member("aroha@example.org").await;
-    let welcome_and_confirmation = app.mail_to("aroha@example.org").len();
+    seed_registrations(&mut app.db(), 2);
     let id = create(&app, "Test me", "Is this *readable*?", &[]);
 
     let one = announce(&app, &["test", &id, "me@example.org"]);
@@ -464,18 +464,28 @@ async fn test_sends_reach_only_the_typed_addresses_within_the_hourly_cap(backend
         ]
         .map(String::from)
     );
+    let rows = app.outbox();
     assert!(
-        app.outbox().iter().all(|row| row.kind != "announcement"),
-        "a test creates no delivery for any member"
+        rows.iter().all(|row| row.kind == "announcement_test"),
+        "a test creates no delivery for any member: {:?}",
+        rows.iter().map(|r| &r.kind).collect::<Vec<_>>()
     );
-    assert_eq!(status(&app, &id), line(&id, "draft", [0; 5]));
-    for row in app
-        .outbox()
-        .iter()
-        .filter(|r| r.kind == "announcement_test")
-    {
+    for row in &rows {
         assert_eq!(row.requested_by.as_deref(), Some("cli:kaitiaki"));
     }
+    assert_eq!(status(&app, &id), line(&id, "draft", [0; 5]));
+
+    // What the worker will send: the subject marked as a test.
+    let announcement = rollcall::db::announcements::find(&mut app.db(), &id)
+        .unwrap()
+        .unwrap();
+    let renderer = rollcall::email::render::Renderer::from_settings(&app.settings, &app.state.keys);
+    let related = rollcall::email::render::Related {
+        announcement: Some(&announcement),
+        relay_error: None,
+    };
+    let rendered = renderer.render(&rows[0], &related).unwrap();
+    assert_eq!(rendered.subject, "[Test] Test me");
 
     // 6 so far; 14 more make the hour's 20, and the 21st is refused.
     let addresses: Vec<String> = (1..=14).map(|i| format!("more{i}@example.org")).collect();
@@ -526,14 +536,27 @@ async fn test_sends_reach_only_the_typed_addresses_within_the_hourly_cap(backend
         queue_at(app.clock.now()),
         rollcall::db::announcements::TestSend::Queued(1)
     );
+}
 
+async fn a_test_send_arrives_marked_as_a_test_and_no_member_gets_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.clock.set(Utc::now());
+    app.confirmed_member("aroha@example.org").await;
+    let before = app.mail_to("aroha@example.org").len();
+    let id = create(&app, "Test me", "Is this *readable*?", &[]);
+    let run = announce(&app, &["test", &id, "me@example.org", "you@example.org"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    app.clock.set(Utc::now());
     app.deliver().await;
-    let mail = app.mail_to("me@example.org");
-    assert_eq!(mail.len(), 1, "one test message");
-    assert_eq!(mail[0].subject().as_deref(), Some("[Test] Test me"));
+    for address in ["me@example.org", "you@example.org"] {
+        let mail = app.mail_to(address);
+        assert_eq!(mail.len(), 1, "one test message to {address}");
+        assert_eq!(mail[0].subject().as_deref(), Some("[Test] Test me"));
+    }
     assert_eq!(
         app.mail_to("aroha@example.org").len(),
-        welcome_and_confirmation,
+        before,
         "no member got the test"
     );
     assert_eq!(status(&app, &id), line(&id, "draft", [0; 5]));
