@@ -1,5 +1,6 @@
 //! The command line: `rollcall` alone is `rollcall serve`.
 
+mod announce;
 mod bounce;
 mod export;
 mod import;
@@ -58,6 +59,12 @@ pub enum Command {
     Organiser {
         #[command(subcommand)]
         command: organisers::OrganiserCommand,
+    },
+    /// Write, test, send and steer announcements to members.
+    #[command(after_help = announce::AFTER_HELP)]
+    Announce {
+        #[command(subcommand)]
+        command: announce::AnnounceCommand,
     },
 }
 
@@ -122,6 +129,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Import(args) => import::run(&Context::open(settings).await?, args).await,
         Command::Organiser { command } => {
             organisers::run(&Context::open(settings).await?, command).await
+        }
+        Command::Announce { command } => {
+            announce::run(&Context::open(settings).await?, command).await
         }
     }
 }

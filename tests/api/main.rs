@@ -13,6 +13,7 @@ mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod announce_cli;
 mod announcement_engine;
 mod behind_nginx;
 mod bounces;
