@@ -355,3 +355,38 @@ async fn a_complaint_unsubscribes_and_cannot_be_reinstated(backend: Backend) {
     rollcall::db::erasure::erase(&mut conn, &app.state.keys, &ana, "cli:test", now).unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM bounces"), 0);
 }
+
+on_both_backends!(the_export_names_why_people_left);
+
+async fn the_export_names_why_people_left(backend: Backend) {
+    let app = app_with_bounces(backend).await;
+    let (_, bounced) = member_with_message(&app, "ana@example.org").await;
+    let (_, complained) = member_with_message(&app, "ben@example.org").await;
+    app.unsubscribed_member("cai@example.org").await;
+    app.confirmed_member("dee@example.org").await;
+    assert_eq!(
+        result_of(&app, fixture(&app, "postfix_hard", &bounced)).await,
+        "hard"
+    );
+    assert_eq!(
+        result_of(&app, fixture(&app, "arf_complaint", &complained)).await,
+        "complaint"
+    );
+    let output = app.rollcall(&["export", "--status", "all"]);
+    assert!(output.status.success());
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let reason_of = |address: &str| -> String {
+        let line = csv.lines().find(|l| l.contains(address)).unwrap();
+        line.rsplit(',').next().unwrap().to_owned()
+    };
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",source,unsubscribe_reason")
+    );
+    assert_eq!(reason_of("ana@example.org"), "bounced");
+    assert_eq!(reason_of("ben@example.org"), "complaint");
+    assert_eq!(reason_of("cai@example.org"), "user");
+    assert_eq!(reason_of("dee@example.org"), "");
+}
