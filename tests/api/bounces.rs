@@ -390,3 +390,66 @@ async fn the_export_names_why_people_left(backend: Backend) {
     assert_eq!(reason_of("cai@example.org"), "user");
     assert_eq!(reason_of("dee@example.org"), "");
 }
+
+on_both_backends!(an_organiser_reinstates_a_bounced_member_from_their_page);
+
+async fn an_organiser_reinstates_a_bounced_member_from_their_page(backend: Backend) {
+    let app = app_with_bounces(backend).await;
+    app.add_organiser("organiser@example.org", "correct horse battery staple");
+    let (ana, bounced) = member_with_message(&app, "ana@example.org").await;
+    let (ben, complained) = member_with_message(&app, "ben@example.org").await;
+    assert_eq!(
+        result_of(&app, fixture(&app, "postfix_hard", &bounced)).await,
+        "hard"
+    );
+    assert_eq!(
+        result_of(&app, fixture(&app, "arf_complaint", &complained)).await,
+        "complaint"
+    );
+    app.log_in("organiser@example.org", "correct horse battery staple")
+        .await;
+    let page = app
+        .get_text("/admin/subscribers?email=ana@example.org")
+        .await;
+    assert!(
+        page.contains("5.1.1") && page.contains("Reinstate"),
+        "{page}"
+    );
+    let token = crate::helpers::extract_csrf(&page).unwrap();
+    let path = format!("/admin/subscribers/{ana}/reinstate");
+    assert_eq!(
+        app.post_form(&path, &[]).await.status(),
+        403,
+        "no CSRF token"
+    );
+    assert_eq!(
+        app.post_form(&path, &[("csrf_token", &token)])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        status_and_reason(&app, &ana),
+        ("confirmed".to_owned(), None)
+    );
+    assert_eq!(
+        app.post_form(&path, &[("csrf_token", &token)])
+            .await
+            .status(),
+        409,
+        "already reinstated"
+    );
+    let complaint = format!("/admin/subscribers/{ben}/reinstate");
+    assert_eq!(
+        app.post_form(&complaint, &[("csrf_token", &token)])
+            .await
+            .status(),
+        409
+    );
+    assert!(
+        !app.get_text("/admin/subscribers?email=ben@example.org")
+            .await
+            .contains(">Reinstate<")
+    );
+    assert_eq!(status_and_reason(&app, &ben).0, "unsubscribed");
+}

@@ -20,6 +20,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(subscribers::erase),
         )
         .route(
+            "/admin/subscribers/{id}/reinstate",
+            web::post().to(subscribers::reinstate),
+        )
+        .route(
             "/admin/outbox/{id}/retry",
             web::post().to(subscribers::retry),
         );
