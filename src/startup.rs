@@ -74,6 +74,7 @@ fn new_worker(
         renderer,
         clock.clone(),
         config,
+        send_rules(settings, keys),
         metrics,
     ))
 }
