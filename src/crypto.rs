@@ -34,6 +34,10 @@ impl TokenPurpose {
     }
 }
 
+/// Test sends' unsubscribe tokens start with this (a real token never does:
+/// it is base64url without dots).
+const TEST_TOKEN_PREFIX: &str = "test.";
+
 /// The HMAC key and everything derived from it.
 #[derive(Clone)]
 pub struct Keys {
@@ -66,6 +70,33 @@ impl Keys {
     /// The link token for a token row: HMAC(secret, purpose ‖ id), base64url, 43 chars.
     pub fn token(&self, purpose: TokenPurpose, token_id: &str) -> String {
         URL_SAFE_NO_PAD.encode(self.mac(&[purpose.as_str().as_bytes(), token_id.as_bytes()]))
+    }
+
+    /// The unsubscribe token of a test send (outbox row `id`): it names no
+    /// registration, so its link and one-click POST unsubscribe nobody.
+    pub fn test_unsubscribe_token(&self, outbox_id: &str) -> String {
+        let mac = self.mac(&[b"test-unsubscribe", outbox_id.as_bytes()]);
+        format!(
+            "{TEST_TOKEN_PREFIX}{outbox_id}.{}",
+            URL_SAFE_NO_PAD.encode(mac)
+        )
+    }
+
+    /// Whether `token` is a test send's unsubscribe token made with this key.
+    pub fn is_test_unsubscribe_token(&self, token: &str) -> bool {
+        let Some((outbox_id, _)) = token
+            .strip_prefix(TEST_TOKEN_PREFIX)
+            .and_then(|rest| rest.split_once('.'))
+        else {
+            return false;
+        };
+        let expected = self.test_unsubscribe_token(outbox_id);
+        expected.len() == token.len() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
+    }
+
+    /// The MAC that signs a bounce tag's outbox id.
+    pub fn bounce_tag_mac(&self, outbox_id: &[u8]) -> [u8; 32] {
+        self.mac(&[b"bounce-tag", outbox_id])
     }
 
     /// The 6-digit code that goes with a confirmation token row.
@@ -264,6 +295,21 @@ mod tests {
         let too_long = "é".repeat(200);
         let cut = keys.open_signup(&keys.seal_signup(&too_long, 0)).unwrap();
         assert_eq!(cut.address.len(), 254);
+    }
+
+    #[test]
+    fn test_send_tokens_are_recognised_only_with_their_key() {
+        let keys = Keys::new(b"test-secret-key-that-is-long-enough");
+        let token = keys.test_unsubscribe_token("0190-row");
+        assert!(token.starts_with("test.0190-row."));
+        assert!(keys.is_test_unsubscribe_token(&token));
+        assert!(!keys.is_test_unsubscribe_token(&format!("{token}x")));
+        assert!(!keys.is_test_unsubscribe_token("test.0190-row.forged"));
+        let other = Keys::new(b"another-secret-key-that-is-long-enough");
+        assert!(!other.is_test_unsubscribe_token(&token));
+        assert!(
+            !keys.is_test_unsubscribe_token(&keys.token(TokenPurpose::Unsubscribe, "0190-row"))
+        );
     }
 
     #[test]

@@ -59,14 +59,7 @@ fn new_worker(
     metrics: Option<Arc<Metrics>>,
 ) -> anyhow::Result<Worker> {
     let mailer = Mailer::from_settings(&settings.email, Path::new("data").join("mail"))?;
-    let renderer = Renderer {
-        keys: keys.clone(),
-        group: settings.group.clone(),
-        base_url: settings.server.base_url.to_string(),
-        from: settings.email.from.clone(),
-        reply_to: settings.email.reply_to.clone(),
-        token_ttl_hours: settings.signup.token_ttl_hours,
-    };
+    let renderer = Renderer::from_settings(settings, keys);
     let config = WorkerConfig::from_settings(&settings.email);
     Ok(Worker::new(
         pool.clone(),

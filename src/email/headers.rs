@@ -1,5 +1,5 @@
-//! Headers lettre does not define: RFC 3834 `Auto-Submitted` and the RFC 2369 /
-//! RFC 8058 list headers.
+//! Headers lettre does not define: RFC 3834 `Auto-Submitted`, the RFC 2369 /
+//! RFC 8058 list headers, RFC 2919 `List-Id` and `Precedence: bulk`.
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 
@@ -27,3 +27,5 @@ macro_rules! text_header {
 text_header!(AutoSubmitted, "Auto-Submitted");
 text_header!(ListUnsubscribe, "List-Unsubscribe");
 text_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
+text_header!(ListId, "List-Id");
+text_header!(Precedence, "Precedence");

@@ -2,6 +2,7 @@
 //! the outbox worker. The request path never waits on SMTP: it only queues.
 
 pub mod headers;
+pub mod list_mail;
 pub mod render;
 pub mod smtp_pool;
 pub mod transport;

@@ -1,11 +1,13 @@
 //! Rendering outbox rows into messages. Tokens and codes are re-derived here
 //! from the row's token ids; they are never stored.
 
-use crate::configuration::GroupSettings;
+use crate::configuration::{GroupSettings, Settings};
 use crate::crypto::{Keys, TokenPurpose};
 use crate::db::announcements::AnnouncementRow;
 use crate::db::outbox::{MessageKind, OutboxRow};
-use crate::email::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
+use crate::email::headers::{
+    AutoSubmitted, ListId, ListUnsubscribe, ListUnsubscribePost, Precedence,
+};
 use askama::Template;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
@@ -67,6 +69,8 @@ pub struct Rendered {
     pub auto_submitted: bool,
     /// The one-click unsubscribe URL for list mail.
     pub unsubscribe_url: Option<String>,
+    /// Announcements carry `List-Id` and `Precedence: bulk`.
+    pub list_mail: bool,
 }
 
 /// What a row names besides a registration, loaded by the worker for the
@@ -87,12 +91,26 @@ pub struct Renderer {
     pub from: Mailbox,
     pub reply_to: Mailbox,
     pub token_ttl_hours: u32,
+    /// `List-Id` of announcements: `"{group.name}" <{email.list_id}>`.
+    pub list_id: String,
 }
 
 impl Renderer {
+    pub fn from_settings(settings: &Settings, keys: &Keys) -> Self {
+        let name = settings.group.name.replace(['"', '\\'], "");
+        Renderer {
+            keys: keys.clone(),
+            group: settings.group.clone(),
+            base_url: settings.server.base_url.to_string(),
+            from: settings.email.from.clone(),
+            reply_to: settings.email.reply_to.clone(),
+            token_ttl_hours: settings.signup.token_ttl_hours,
+            list_id: format!("\"{name}\" <{}>", settings.email.list_id()),
+        }
+    }
+
     /// Renders the body of an outbox row. Nothing typed into the form goes in.
     pub fn render(&self, row: &OutboxRow, related: &Related<'_>) -> Result<Rendered, RenderError> {
-        let _ = related;
         let kind = MessageKind::parse(&row.kind).ok_or(RenderError::BadRow)?;
         let group = &self.group;
         let link_for = |purpose: TokenPurpose, path: &str| -> Result<String, RenderError> {
@@ -131,6 +149,7 @@ impl Renderer {
                     html,
                     auto_submitted: true,
                     unsubscribe_url: None,
+                    list_mail: false,
                 }
             }
             MessageKind::AlreadyMember => {
@@ -154,6 +173,7 @@ impl Renderer {
                     html,
                     auto_submitted: true,
                     unsubscribe_url: None,
+                    list_mail: false,
                 }
             }
             MessageKind::Manage => {
@@ -177,6 +197,7 @@ impl Renderer {
                     html,
                     auto_submitted: true,
                     unsubscribe_url: None,
+                    list_mail: false,
                 }
             }
             MessageKind::Welcome => {
@@ -209,12 +230,13 @@ impl Renderer {
                     html,
                     auto_submitted: false,
                     unsubscribe_url: Some(url),
+                    list_mail: false,
                 }
             }
-            MessageKind::Announcement
-            | MessageKind::AnnouncementTest
-            | MessageKind::Notice
-            | MessageKind::Digest => return Err(RenderError::BadRow),
+            MessageKind::Announcement => return self.announcement(row, related, false),
+            MessageKind::AnnouncementTest => return self.announcement(row, related, true),
+            MessageKind::Notice => return self.notice(row, related),
+            MessageKind::Digest => return Err(RenderError::BadRow),
         })
     }
 
@@ -235,6 +257,11 @@ impl Renderer {
             .message_id(Some(message_id.to_owned()));
         if rendered.auto_submitted {
             builder = builder.header(AutoSubmitted("auto-generated".to_owned()));
+        }
+        if rendered.list_mail {
+            builder = builder
+                .header(ListId(self.list_id.clone()))
+                .header(Precedence("bulk".to_owned()));
         }
         if let Some(url) = rendered.unsubscribe_url {
             builder = builder

@@ -15,6 +15,9 @@ pub async fn show(
     LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    if state.keys.is_test_unsubscribe_token(&token) {
+        return Ok(test_send(&state));
+    }
     let lookup = token.clone();
     let target = db::blocking(&state.pool, move |c| {
         lifecycle::unsubscribe_target(c, &lookup)
@@ -38,6 +41,9 @@ pub async fn submit(
     LinkToken(token): LinkToken,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    if state.keys.is_test_unsubscribe_token(&token) {
+        return Ok(test_send(&state));
+    }
     let now = state.clock.now_naive();
     let result = db::blocking(&state.pool, move |c| {
         lifecycle::unsubscribe_with_token(c, &token, "subscriber", now)
@@ -54,6 +60,19 @@ pub async fn submit(
         ),
         None => unknown(&state),
     })
+}
+
+/// A test send's link, followed or posted: 200, and nobody is unsubscribed.
+fn test_send(state: &AppState) -> HttpResponse {
+    let page = MessagePage::new(
+        state.settings.group.clone(),
+        "This link came in a test send",
+        &[
+            "It belongs to a test of an announcement, so it unsubscribes nobody.",
+            "In the announcement members receive, this link unsubscribes them at once.",
+        ],
+    );
+    token_page(StatusCode::OK, &page)
 }
 
 fn unknown(state: &AppState) -> HttpResponse {

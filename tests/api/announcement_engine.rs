@@ -7,6 +7,7 @@ use rollcall::clock::Clock;
 use rollcall::db::announcements::{self, DeliveryCounts, Transition};
 use rollcall::db::audience;
 use rollcall::domain::announcement::{Action, AnnouncementDraft, AnnouncementStatus, RawAudience};
+use rollcall::email::render::{Related, Renderer};
 
 on_both_backends!(a_start_creates_one_delivery_per_matching_member_once);
 
@@ -72,4 +73,74 @@ async fn a_start_creates_one_delivery_per_matching_member_once(backend: Backend)
             ..Default::default()
         }
     );
+}
+
+on_both_backends!(a_delivery_renders_as_list_mail_with_the_members_own_unsubscribe_link);
+
+async fn a_delivery_renders_as_list_mail_with_the_members_own_unsubscribe_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut conn = app.db();
+    seed_registrations(&mut conn, 2);
+    let rules = rollcall::startup::send_rules(&app.settings, &app.state.keys);
+    let body = "Hello **all**.\n\nSee <script>alert(1)</script> [x](javascript:alert(1)) \
+                ![pixel](https://tracker.example/p.png) [site](https://pangeo.io)\n";
+    let draft = AnnouncementDraft::parse("First meetup", body, &RawAudience::default(), false, &[])
+        .unwrap();
+    let now = app.clock.now_naive();
+    let id = announcements::create(&mut conn, &draft, "cli:test", now).unwrap();
+    announcements::apply(&mut conn, &rules, &id, Action::SendNow, None, now).unwrap();
+    let row = app
+        .outbox()
+        .into_iter()
+        .find(|r| r.kind == "announcement")
+        .unwrap();
+    let announcement = announcements::find(&mut conn, &id).unwrap().unwrap();
+
+    let renderer = Renderer::from_settings(&app.settings, &app.state.keys);
+    let related = Related {
+        announcement: Some(&announcement),
+        relay_error: None,
+    };
+    let rendered = renderer.render(&row, &related).unwrap();
+    assert_eq!(rendered.subject, "First meetup");
+    assert!(!rendered.html.contains("<script") && !rendered.html.contains("href=\"javascript"));
+    assert!(!rendered.html.contains("<img"), "no remote image loads");
+    assert!(
+        rendered
+            .html
+            .contains(r#"<a href="https://pangeo.io">site</a>"#)
+    );
+    assert!(
+        rendered.text.contains("site <https://pangeo.io>"),
+        "{}",
+        rendered.text
+    );
+    let unsubscribe = rendered.unsubscribe_url.clone().unwrap();
+    assert!(rendered.text.contains(&unsubscribe) && rendered.html.contains(&unsubscribe));
+
+    let message = renderer
+        .message(rendered, "person1@example.org", &row.message_id)
+        .unwrap();
+    let raw = String::from_utf8(message.formatted()).unwrap();
+    for header in [
+        "List-Id: \"Oceania Pangeo\" <announcements.example.org>",
+        "Precedence: bulk",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        &format!("List-Unsubscribe: <{unsubscribe}>"),
+        &format!("Message-ID: {}", row.message_id),
+    ] {
+        assert!(raw.contains(header), "{header} missing in\n{raw}");
+    }
+    assert!(
+        !raw.contains("Auto-Submitted"),
+        "an announcement is not an automatic reply"
+    );
+
+    // The member's own link names that member's registration.
+    let token = crate::helpers::token_of(&unsubscribe);
+    let target = rollcall::db::lifecycle::unsubscribe_target(&mut conn, &token)
+        .unwrap()
+        .unwrap();
+    assert_eq!(Some(target.id), row.registration_id);
+    announcements::apply(&mut conn, &rules, &id, Action::Cancel, None, now).unwrap();
 }

@@ -1,0 +1,3 @@
+//! Announcements beyond storage: the Markdown body's rendering.
+
+pub mod markdown;

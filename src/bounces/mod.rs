@@ -1,0 +1,5 @@
+//! Bounces and complaints: the signed return path, and reading reports by
+//! their structure.
+
+pub mod report;
+pub mod tag;
