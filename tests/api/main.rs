@@ -13,7 +13,12 @@ mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod announcement_crash;
 mod announcement_engine;
+mod announcement_pacing;
+mod announcement_relay;
+mod announcement_sending;
+mod announcing;
 mod behind_nginx;
 mod bound_details;
 mod browser;
