@@ -93,11 +93,23 @@ fn due_ids(
     }
     let announcement = MessageKind::Announcement.as_str();
     Ok(match lane {
-        Lane::Transactional => load_locked!(outbox::table.filter(outbox::kind.ne(announcement))),
+        Lane::Transactional => {
+            load_locked!(outbox::table.filter(outbox::kind.eq_any(transactional_kinds())))
+        }
         Lane::Announcements => load_locked!(
             outbox::table
                 .filter(outbox::kind.eq(announcement))
                 .filter(outbox::announcement_id.eq_any(announcements))
         ),
     })
+}
+
+/// The kinds [`MessageKind::is_transactional`] claims first (named, so an
+/// index on the kind can serve the query).
+fn transactional_kinds() -> Vec<&'static str> {
+    MessageKind::ALL
+        .into_iter()
+        .filter(|kind| kind.is_transactional())
+        .map(MessageKind::as_str)
+        .collect()
 }
