@@ -12,6 +12,7 @@ pub mod aggregates;
 pub mod announcements;
 pub mod attempts;
 pub mod audience;
+pub mod bounces;
 pub mod bound_details;
 pub mod codes;
 mod connection;

@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod api;
+mod bounces;
 mod confirm;
 mod health;
 mod manage;

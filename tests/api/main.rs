@@ -13,6 +13,7 @@ mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod announce_cli;
 mod announcement_crash;
 mod announcement_engine;
 mod announcement_pacing;
@@ -20,6 +21,7 @@ mod announcement_relay;
 mod announcement_sending;
 mod announcing;
 mod behind_nginx;
+mod bounces;
 mod bound_details;
 mod browser;
 mod code_rule;
