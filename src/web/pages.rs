@@ -296,6 +296,8 @@ pub struct DashboardPage {
     pub queued: i64,
     pub failed_count: i64,
     pub oldest_due: String,
+    /// "Mail relay failing since …" while it fails.
+    pub relay: Option<String>,
     pub failed: Vec<crate::db::aggregates::FailedMessage>,
     pub exports: Vec<crate::db::export_rows::ExportRecord>,
 }

@@ -14,7 +14,12 @@ mod smtp_server;
 
 mod abuse;
 mod announce_cli;
+mod announcement_crash;
 mod announcement_engine;
+mod announcement_pacing;
+mod announcement_relay;
+mod announcement_sending;
+mod announcing;
 mod behind_nginx;
 mod bounces;
 mod bound_details;
