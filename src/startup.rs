@@ -60,7 +60,7 @@ fn new_worker(
 ) -> anyhow::Result<Worker> {
     let mailer = Mailer::from_settings(&settings.email, Path::new("data").join("mail"))?;
     let renderer = Renderer::from_settings(settings, keys);
-    let config = WorkerConfig::from_settings(&settings.email);
+    let config = WorkerConfig::from_settings(settings);
     Ok(Worker::new(
         pool.clone(),
         mailer,

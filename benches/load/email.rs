@@ -269,7 +269,7 @@ pub fn stored_message_bytes(database: &TestDatabase, announcement_id: &str) -> u
     let renderer = Renderer::from_settings(&crate::settings(), &Keys::new(TEST_SECRET.as_bytes()));
     let related = rollcall::email::render::Related {
         announcement: Some(&announcement),
-        relay_error: None,
+        ..Default::default()
     };
     let rendered = renderer.render(&row, &related).expect("render");
     renderer

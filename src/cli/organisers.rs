@@ -4,6 +4,7 @@ use super::Context;
 use crate::crypto::{random_token, token_hash};
 use crate::db::{self, organisers};
 use crate::domain::EmailAddress;
+use crate::ops::digests::Frequency;
 use crate::organisers::passwords;
 use clap::Subcommand;
 use std::io::BufRead;
@@ -22,6 +23,17 @@ pub enum OrganiserCommand {
     Token { email: String },
     /// Revoke every API token of an organiser.
     RevokeTokens { email: String },
+    /// Choose the organiser's summary by email: daily, weekly or off (the default).
+    #[command(
+        after_help = "A digest counts a local day, or a week Monday to Sunday, in admin.digest_timezone \
+(default: the first of dashboard.zones), and goes out from admin.digest_hour (default 8) \
+on the day after it ends. Nothing is sent for a day or week with nothing to count."
+    )]
+    Digest {
+        email: String,
+        #[arg(value_parser = ["daily", "weekly", "off"])]
+        frequency: String,
+    },
 }
 
 pub async fn run(ctx: &Context, command: OrganiserCommand) -> anyhow::Result<i32> {
@@ -32,6 +44,7 @@ pub async fn run(ctx: &Context, command: OrganiserCommand) -> anyhow::Result<i32
         OrganiserCommand::Remove { email } => remove(ctx, &email).await,
         OrganiserCommand::Token { email } => token(ctx, &email).await,
         OrganiserCommand::RevokeTokens { email } => revoke(ctx, &email).await,
+        OrganiserCommand::Digest { email, frequency } => digest(ctx, &email, &frequency).await,
     }
 }
 
@@ -119,10 +132,11 @@ async fn list(ctx: &Context) -> anyhow::Result<i32> {
     .await?;
     for (tokens, o) in rows {
         println!(
-            "{}\tadded {}\t{} live token(s)",
+            "{}\tadded {}\t{} live token(s)\tdigest {}",
             o.email,
             o.created_at.format("%Y-%m-%d"),
-            tokens
+            tokens,
+            o.digest
         );
     }
     Ok(0)
@@ -170,4 +184,28 @@ async fn revoke(ctx: &Context, email: &str) -> anyhow::Result<i32> {
         }
         None => missing(),
     }
+}
+
+async fn digest(ctx: &Context, email: &str, frequency: &str) -> anyhow::Result<i32> {
+    let frequency = Frequency::parse(frequency)
+        .ok_or_else(|| anyhow::anyhow!("{frequency:?}: use daily, weekly or off"))?;
+    let now = ctx.now();
+    let set = with_organiser(ctx, email, move |c, o| {
+        organisers::set_digest(c, &o.id, frequency.as_str(), now)
+    })
+    .await?;
+    let Some(()) = set else { return missing() };
+    let admin = &ctx.settings.admin;
+    let zone = admin.digest_zone(&ctx.settings.dashboard);
+    let hour = admin.digest_hour;
+    match frequency {
+        Frequency::Off => eprintln!("digests off"),
+        Frequency::Daily => eprintln!(
+            "daily digests on: each day's, from {hour:02}:00 {zone} the next day (none for a day with nothing to count)"
+        ),
+        Frequency::Weekly => eprintln!(
+            "weekly digests on: each week's, from {hour:02}:00 {zone} on the Monday after (none for a week with nothing to count)"
+        ),
+    }
+    Ok(0)
 }

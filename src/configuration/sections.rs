@@ -13,7 +13,7 @@ use super::types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
     WorkingHours, de_at_least_one, de_countries, de_email_address, de_host, de_http_url,
     de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_email_address,
-    de_optional_secret, de_optional_string, de_optional_trimmed_secret, de_time_zone_names,
+    de_optional_secret, de_optional_string, de_optional_time_zone, de_optional_trimmed_secret, de_time_zone_names,
     de_time_zones, de_weekdays,
 };
 use crate::domain::{Country, TimeZoneName};
@@ -359,9 +359,23 @@ pub struct AdminSettings {
     /// Password hashes computed at once (unset: [`AdminSettings::password_check_slots`]).
     #[serde(default, deserialize_with = "de_optional_at_least_one")]
     pub max_concurrent_password_checks: Option<NonZeroU32>,
+    /// The local hour (0–23) from which digests go out, in
+    /// [`AdminSettings::digest_zone`].
+    pub digest_hour: u32,
+    /// Digests' days and weeks are local here (unset: [`AdminSettings::digest_zone`]).
+    #[serde(default, deserialize_with = "de_optional_time_zone")]
+    pub digest_timezone: Option<Tz>,
 }
 
 impl AdminSettings {
+    /// The zone of digests' days and weeks: `digest_timezone`, else the
+    /// first of `dashboard.zones` (the group's main zone).
+    pub fn digest_zone(&self, dashboard: &DashboardSettings) -> Tz {
+        self.digest_timezone
+            .or_else(|| dashboard.zones.first().copied())
+            .unwrap_or(Tz::UTC)
+    }
+
     /// How long an organiser's session lasts.
     pub fn session_ttl(&self) -> TimeDelta {
         hours(self.session_ttl_hours)

@@ -684,3 +684,34 @@ fn abuse_limits_have_their_defaults_and_derived_values() {
         assert!(error.contains("at least 1"), "{key}: {error}");
     }
 }
+
+#[test]
+fn digests_go_out_at_eight_in_the_first_dashboard_zone_unless_set() {
+    let settings = load(&[]).unwrap();
+    let zone = settings.admin.digest_zone(&settings.dashboard);
+    assert_eq!((zone, settings.admin.digest_hour), (Tz::Australia__Perth, 8));
+    let moved = load(&[("ROLLCALL__DASHBOARD__ZONES", "[Pacific/Fiji, UTC]")]).unwrap();
+    assert_eq!(
+        moved.admin.digest_zone(&moved.dashboard),
+        Tz::Pacific__Fiji
+    );
+    let set = load(&[
+        ("ROLLCALL__ADMIN__DIGEST_TIMEZONE", "Australia/Sydney"),
+        ("ROLLCALL__ADMIN__DIGEST_HOUR", "0"),
+    ])
+    .unwrap();
+    let zone = set.admin.digest_zone(&set.dashboard);
+    assert_eq!((zone, set.admin.digest_hour), (Tz::Australia__Sydney, 0));
+    for (var, value) in [
+        ("ROLLCALL__ADMIN__DIGEST_HOUR", "24"),
+        ("ROLLCALL__ADMIN__DIGEST_HOUR", "-1"),
+        ("ROLLCALL__ADMIN__DIGEST_TIMEZONE", "Australia/Atlantis"),
+    ] {
+        let key = if var.ends_with("HOUR") {
+            "admin.digest_hour"
+        } else {
+            "admin.digest_timezone"
+        };
+        assert_eq!(refused_key(var, value), key, "{value}");
+    }
+}

@@ -551,6 +551,16 @@ pub(crate) fn de_time_zones<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Tz>, 
     de_unique_list(d, |name| time_zone(name).map(|zone| zone.tz()), |tz| *tz)
 }
 
+/// `admin.digest_timezone`: an IANA name; empty or absent means unset.
+pub(crate) fn de_optional_time_zone<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Tz>, D::Error> {
+    match de_optional_string(d)? {
+        Some(name) => time_zone(&name).map(|zone| Some(zone.tz())).map_err(de::Error::custom),
+        None => Ok(None),
+    }
+}
+
 /// Week days (`Mon`, `Tuesday`, ...; any case), unique.
 pub(crate) fn de_weekdays<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Weekday>, D::Error> {
     let parse = |name: &str| {

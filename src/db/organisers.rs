@@ -14,6 +14,8 @@ pub struct Organiser {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `daily`, `weekly` or `off`: which digest the organiser gets.
+    pub digest: String,
 }
 
 /// Adds an organiser; `None` if the address already has an account.
@@ -84,6 +86,22 @@ pub fn set_password(
         ))
         .execute(conn)?;
     diesel::delete(sessions::table.filter(sessions::organiser_id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// Sets which digest the organiser gets (`daily`, `weekly` or `off`).
+pub fn set_digest(
+    conn: &mut DbConnection,
+    id: &str,
+    digest: &str,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(organisers::table.find(id))
+        .set((
+            organisers::digest.eq(digest),
+            organisers::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -161,6 +161,11 @@ pub struct OutboxRow {
     pub announcement_id: Option<String>,
     pub notice: Option<String>,
     pub requested_by: Option<String>,
+    /// A digest's period (`daily:2026-11-26`, `weekly:2026-W48`) and its
+    /// window `[window_from, window_to)` in UTC.
+    pub digest_key: Option<String>,
+    pub window_from: Option<NaiveDateTime>,
+    pub window_to: Option<NaiveDateTime>,
 }
 
 impl OutboxRow {
@@ -203,6 +208,9 @@ pub struct QueuedRow<'a> {
     announcement_id: Option<&'a str>,
     notice: Option<&'static str>,
     requested_by: Option<&'a str>,
+    digest_key: Option<&'a str>,
+    window_from: Option<NaiveDateTime>,
+    window_to: Option<NaiveDateTime>,
 }
 
 impl<'a> QueuedRow<'a> {
@@ -244,6 +252,23 @@ impl<'a> QueuedRow<'a> {
         row
     }
 
+    /// A digest to one organiser: the period `digest_key`, whose numbers
+    /// are those of `[from, to)` when it is rendered.
+    pub fn digest(
+        organiser_id: &'a str,
+        digest_key: &'a str,
+        (from, to): (NaiveDateTime, NaiveDateTime),
+        mail_domain: &str,
+        now: NaiveDateTime,
+    ) -> Self {
+        let mut row = Self::bare(MessageKind::Digest, mail_domain, now);
+        row.organiser_id = Some(organiser_id);
+        row.digest_key = Some(digest_key);
+        row.window_from = Some(from);
+        row.window_to = Some(to);
+        row
+    }
+
     fn bare(kind: MessageKind, mail_domain: &str, now: NaiveDateTime) -> Self {
         let id = super::new_id();
         QueuedRow {
@@ -262,6 +287,9 @@ impl<'a> QueuedRow<'a> {
             announcement_id: None,
             notice: None,
             requested_by: None,
+            digest_key: None,
+            window_from: None,
+            window_to: None,
         }
     }
 }

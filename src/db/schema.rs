@@ -80,6 +80,9 @@ diesel::table! {
         announcement_id -> Nullable<Text>,
         notice -> Nullable<Text>,
         requested_by -> Nullable<Text>,
+        digest_key -> Nullable<Text>,
+        window_from -> Nullable<Timestamp>,
+        window_to -> Nullable<Timestamp>,
     }
 }
 
@@ -184,6 +187,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        digest -> Text,
     }
 }
 

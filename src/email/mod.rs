@@ -1,6 +1,7 @@
 //! Email: rendering from `templates/email/`, the transports (SMTP or files), and
 //! the outbox worker. The request path never waits on SMTP: it only queues.
 
+pub mod digest_mail;
 pub mod headers;
 pub mod list_mail;
 pub mod render;

@@ -4,6 +4,7 @@
 use crate::configuration::{GroupSettings, Settings};
 use crate::crypto::{Keys, TokenPurpose};
 use crate::db::announcements::AnnouncementRow;
+use crate::db::digests::DigestCounts;
 use crate::db::outbox::{MessageKind, OutboxRow};
 use crate::email::headers::{
     AutoSubmitted, ListId, ListUnsubscribe, ListUnsubscribePost, Precedence,
@@ -75,11 +76,20 @@ pub struct Rendered {
 
 /// What a row names besides a registration, loaded by the worker for the
 /// batch: the announcement of a delivery, test or notice; the relay's last
-/// refusal for a relay notice.
+/// refusal for a relay notice; a digest's numbers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Related<'a> {
     pub announcement: Option<&'a AnnouncementRow>,
     pub relay_error: Option<&'a str>,
+    pub digest: Option<DigestRelated<'a>>,
+}
+
+/// A digest's numbers, counted from the stored events of its window when its
+/// batch was loaded, and its organiser's address (for how to stop digests).
+#[derive(Debug, Clone, Copy)]
+pub struct DigestRelated<'a> {
+    pub counts: &'a DigestCounts,
+    pub organiser_email: &'a str,
 }
 
 /// Everything needed to render any message.
@@ -95,6 +105,8 @@ pub struct Renderer {
     pub list_id: String,
     /// `email.bounce.address`: when set, the VERP return path.
     pub bounce_address: Option<String>,
+    /// Digests' days and weeks are local to this zone (`admin.digest_timezone`).
+    pub digest_zone: chrono_tz::Tz,
 }
 
 impl Renderer {
@@ -109,6 +121,7 @@ impl Renderer {
             token_ttl_hours: settings.signup.token_ttl_hours,
             bounce_address: settings.email.bounce.address.clone(),
             list_id: format!("\"{name}\" <{}>", settings.email.list_id()),
+            digest_zone: settings.admin.digest_zone(&settings.dashboard),
         }
     }
 
@@ -239,7 +252,7 @@ impl Renderer {
             MessageKind::Announcement => return self.announcement(row, related, false),
             MessageKind::AnnouncementTest => return self.announcement(row, related, true),
             MessageKind::Notice => return self.notice(row, related),
-            MessageKind::Digest => return Err(RenderError::BadRow),
+            MessageKind::Digest => return self.digest(row, related),
         })
     }
 

@@ -11,19 +11,22 @@
 //! Announcement deliveries are claimed after every transactional message and
 //! only as the shared pacing counters admit (see `db::pacing`); each pass also
 //! starts due schedules and finishes, or pauses, announcements (see
-//! [`super::announcing`]). Right before each send the worker reads the row's
-//! lease with its member's and announcement's status, so an unsubscribe
-//! cancels the delivery and a pause stops new sends within one poll.
+//! [`super::announcing`]) and, at most once per local hour, queues the
+//! organisers' digests that are due (see `digesting`). Right before each send
+//! the worker reads the row's lease with its member's and announcement's
+//! status, so an unsubscribe cancels the delivery and a pause stops new sends
+//! within one poll.
 
 use super::render::Renderer;
 use super::smtp_pool::Stage;
 use super::transport::{Mailer, Refusal, SendError};
 use crate::clock::SharedClock;
-use crate::configuration::{EmailSettings, RetryBackoff};
+use crate::configuration::{RetryBackoff, Settings};
 use crate::db::announcements::SendRules;
 use crate::db::outbox::{self, OutboxRow, Outcome, SendCheck};
 use crate::db::relay::RelaySeen;
 use crate::db::{self, DbError, Pool, pacing};
+use crate::ops::digests;
 use crate::ops::metrics::Metrics;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
@@ -33,6 +36,7 @@ use tokio::sync::watch;
 
 mod announcing;
 mod batch;
+mod digesting;
 
 use batch::{Batch, no_longer_wanted, waits_for_resume};
 
@@ -47,10 +51,13 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Announcement deliveries per clock minute and per UTC day.
     pub pacing: pacing::Limits,
+    /// When organisers' digests go out (`admin.digest_hour`, `admin.digest_timezone`).
+    pub digests: digests::Schedule,
 }
 
 impl WorkerConfig {
-    pub fn from_settings(email: &EmailSettings) -> Self {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let email = &settings.email;
         Self {
             batch_size: i64::from(email.batch_size),
             poll_interval: email.poll_interval(),
@@ -61,6 +68,10 @@ impl WorkerConfig {
             pacing: pacing::Limits {
                 per_minute: email.announcement_rate(),
                 per_day: email.announcement_daily_cap(),
+            },
+            digests: digests::Schedule {
+                zone: settings.admin.digest_zone(&settings.dashboard),
+                hour: settings.admin.digest_hour,
             },
         }
     }
@@ -84,6 +95,8 @@ pub struct Worker {
     metrics: Option<Arc<Metrics>>,
     /// Batches in a row that the relay failed; the worker's backoff.
     relay_failures: AtomicU32,
+    /// The local date and hour of the last check for due digests.
+    digests_checked: Mutex<Option<(chrono::NaiveDate, u32)>>,
 }
 
 /// A relay failure as a batch first met it.
@@ -140,6 +153,7 @@ impl Worker {
             rules,
             metrics,
             relay_failures: AtomicU32::new(0),
+            digests_checked: Mutex::new(None),
         }
     }
 
@@ -156,6 +170,7 @@ impl Worker {
 
     async fn run_batch(&self, limit: i64) -> Result<usize, DbError> {
         self.start_due_schedules().await;
+        self.queue_due_digests().await;
         let now = self.clock.now_naive();
         let (owner, until) = (self.owner.clone(), now + self.config.lease);
         let pacing = self.config.pacing;

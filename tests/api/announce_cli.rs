@@ -482,7 +482,7 @@ async fn test_sends_reach_only_the_typed_addresses_within_the_hourly_cap(backend
     let renderer = rollcall::email::render::Renderer::from_settings(&app.settings, &app.state.keys);
     let related = rollcall::email::render::Related {
         announcement: Some(&announcement),
-        relay_error: None,
+        ..Default::default()
     };
     let rendered = renderer.render(&rows[0], &related).unwrap();
     assert_eq!(rendered.subject, "[Test] Test me");

@@ -99,7 +99,7 @@ async fn a_delivery_renders_as_list_mail_with_the_members_own_unsubscribe_link(b
     let renderer = Renderer::from_settings(&app.settings, &app.state.keys);
     let related = Related {
         announcement: Some(&announcement),
-        relay_error: None,
+        ..Default::default()
     };
     let rendered = renderer.render(&row, &related).unwrap();
     assert_eq!(rendered.subject, "First meetup");

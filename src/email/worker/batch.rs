@@ -1,15 +1,17 @@
 //! What the worker reads for a batch and decides right before each send: the
-//! rows' recipients and announcements (one query per table), and whether a
+//! rows' recipients and announcements (one query per table), the numbers of
+//! each digest's window (counted now, from the stored events), and whether a
 //! message is still wanted given its member's and announcement's status now.
 
 use crate::db::announcements::AnnouncementRow;
+use crate::db::digests::{self, DigestCounts};
 use crate::db::organisers::Organiser;
 use crate::db::outbox::{MessageKind, NoticeKind, OutboxRow, SendCheck};
 use crate::db::registrations::Registration;
 use crate::db::{self, DbError, announcements, organisers, registrations, relay};
 use crate::domain::Status;
 use crate::domain::announcement::AnnouncementStatus;
-use crate::email::render::Related;
+use crate::email::render::{DigestRelated, Related};
 use std::collections::HashMap;
 
 /// Why a queued message should no longer go out, if it should not, from the
@@ -58,6 +60,8 @@ pub(super) struct Batch {
     announcements: HashMap<String, AnnouncementRow>,
     /// The relay's last refusal, for `relay_refused` notices.
     relay_error: Option<String>,
+    /// Each digest row's numbers, by row id.
+    digests: HashMap<String, DigestCounts>,
 }
 
 impl Batch {
@@ -77,7 +81,21 @@ impl Batch {
         } else {
             None
         };
+        let mut digests = HashMap::new();
+        let mut windows = HashMap::new();
+        for row in rows.iter().filter(|r| r.kind() == Some(MessageKind::Digest)) {
+            if let (Some(from), Some(to)) = (row.window_from, row.window_to) {
+                let counts = match windows.get(&(from, to)) {
+                    Some(counts) => *counts,
+                    None => *windows
+                        .entry((from, to))
+                        .or_insert(digests::counts(conn, from, to)?),
+                };
+                digests.insert(row.id.clone(), counts);
+            }
+        }
         Ok(Batch {
+            digests,
             people: people.into_iter().map(|p| (p.id.clone(), p)).collect(),
             organisers: organisers.into_iter().map(|o| (o.id.clone(), o)).collect(),
             announcements: announced.into_iter().map(|a| (a.id.clone(), a)).collect(),
@@ -105,6 +123,13 @@ impl Batch {
                 .as_ref()
                 .and_then(|id| self.announcements.get(id)),
             relay_error: self.relay_error.as_deref(),
+            digest: self.digests.get(&row.id).and_then(|counts| {
+                let organiser = self.organisers.get(row.organiser_id.as_ref()?)?;
+                Some(DigestRelated {
+                    counts,
+                    organiser_email: &organiser.email,
+                })
+            }),
         }
     }
 }
