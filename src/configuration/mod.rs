@@ -256,7 +256,10 @@ impl Settings {
         c.at_least("admin.login_max_failures", self.admin.login_max_failures, 1);
         if self.admin.digest_hour > 23 {
             let hour = self.admin.digest_hour;
-            c.add("admin.digest_hour", format!("must be an hour from 0 to 23 (got {hour})"));
+            c.add(
+                "admin.digest_hour",
+                format!("must be an hour from 0 to 23 (got {hour})"),
+            );
         }
 
         match (&smtp.username, &smtp.password) {

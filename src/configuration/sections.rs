@@ -13,8 +13,8 @@ use super::types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
     WorkingHours, de_at_least_one, de_countries, de_email_address, de_host, de_http_url,
     de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_email_address,
-    de_optional_secret, de_optional_string, de_optional_time_zone, de_optional_trimmed_secret, de_time_zone_names,
-    de_time_zones, de_weekdays,
+    de_optional_secret, de_optional_string, de_optional_time_zone, de_optional_trimmed_secret,
+    de_time_zone_names, de_time_zones, de_weekdays,
 };
 use crate::domain::{Country, TimeZoneName};
 

@@ -689,12 +689,12 @@ fn abuse_limits_have_their_defaults_and_derived_values() {
 fn digests_go_out_at_eight_in_the_first_dashboard_zone_unless_set() {
     let settings = load(&[]).unwrap();
     let zone = settings.admin.digest_zone(&settings.dashboard);
-    assert_eq!((zone, settings.admin.digest_hour), (Tz::Australia__Perth, 8));
-    let moved = load(&[("ROLLCALL__DASHBOARD__ZONES", "[Pacific/Fiji, UTC]")]).unwrap();
     assert_eq!(
-        moved.admin.digest_zone(&moved.dashboard),
-        Tz::Pacific__Fiji
+        (zone, settings.admin.digest_hour),
+        (Tz::Australia__Perth, 8)
     );
+    let moved = load(&[("ROLLCALL__DASHBOARD__ZONES", "[Pacific/Fiji, UTC]")]).unwrap();
+    assert_eq!(moved.admin.digest_zone(&moved.dashboard), Tz::Pacific__Fiji);
     let set = load(&[
         ("ROLLCALL__ADMIN__DIGEST_TIMEZONE", "Australia/Sydney"),
         ("ROLLCALL__ADMIN__DIGEST_HOUR", "0"),

@@ -556,7 +556,9 @@ pub(crate) fn de_optional_time_zone<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Tz>, D::Error> {
     match de_optional_string(d)? {
-        Some(name) => time_zone(&name).map(|zone| Some(zone.tz())).map_err(de::Error::custom),
+        Some(name) => time_zone(&name)
+            .map(|zone| Some(zone.tz()))
+            .map_err(de::Error::custom),
         None => Ok(None),
     }
 }

@@ -111,8 +111,12 @@ pub fn owed(conn: &mut DbConnection, due: DueKeys<'_>) -> Result<Vec<(String, St
         return Ok(Vec::new());
     }
     let queued = outbox::organiser_id.eq(organisers::id.nullable()).and(
-        (organisers::digest.eq(daily).and(outbox::digest_key.eq(daily_key)))
-            .or(organisers::digest.eq(weekly).and(outbox::digest_key.eq(weekly_key))),
+        (organisers::digest
+            .eq(daily)
+            .and(outbox::digest_key.eq(daily_key)))
+        .or(organisers::digest
+            .eq(weekly)
+            .and(outbox::digest_key.eq(weekly_key))),
     );
     Ok(organisers::table
         .left_join(outbox::table.on(queued))
@@ -156,7 +160,8 @@ pub fn queue(
             if numbers.is_empty() {
                 continue;
             }
-            let row = QueuedRow::digest(&digest.organiser_id, &digest.key, window, mail_domain, now);
+            let row =
+                QueuedRow::digest(&digest.organiser_id, &digest.key, window, mail_domain, now);
             let insert = diesel::insert_into(outbox::table)
                 .values(&row)
                 .on_conflict((outbox::organiser_id, outbox::digest_key))

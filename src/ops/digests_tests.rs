@@ -40,7 +40,12 @@ fn sydney_days_of_the_changes_are_23_and_25_hours() {
     assert_eq!(april.to, utc(2027, 4, 4, 14, 0));
     assert_eq!(april.to - april.from, Duration::hours(25));
     // The days either side are 24 hours.
-    for day in [date(2026, 10, 3), date(2026, 10, 5), date(2027, 4, 3), date(2027, 4, 5)] {
+    for day in [
+        date(2026, 10, 3),
+        date(2026, 10, 5),
+        date(2027, 4, 3),
+        date(2027, 4, 5),
+    ] {
         let period = Period::day(day, Tz::Australia__Sydney).unwrap();
         assert_eq!(period.to - period.from, Duration::hours(24), "{day}");
     }
@@ -102,7 +107,10 @@ fn keys_read_back_and_nothing_else_does() {
 #[test]
 fn a_daily_digest_is_due_from_the_hour_on_the_next_day_until_it_ends() {
     // 07:59 Friday in Perth is 23:59 Thursday UTC: not yet.
-    assert_eq!(due(Frequency::Daily, &PERTH, utc(2026, 11, 26, 23, 59)), None);
+    assert_eq!(
+        due(Frequency::Daily, &PERTH, utc(2026, 11, 26, 23, 59)),
+        None
+    );
     // 08:00 Friday local: Thursday's digest.
     let at_eight = due(Frequency::Daily, &PERTH, utc(2026, 11, 27, 0, 0)).unwrap();
     assert_eq!(at_eight.key(), "daily:2026-11-26");
@@ -110,7 +118,10 @@ fn a_daily_digest_is_due_from_the_hour_on_the_next_day_until_it_ends() {
     let late = due(Frequency::Daily, &PERTH, utc(2026, 11, 27, 15, 59)).unwrap();
     assert_eq!(late.key(), "daily:2026-11-26");
     // Midnight Saturday local: too late for Thursday's, too early for Friday's.
-    assert_eq!(due(Frequency::Daily, &PERTH, utc(2026, 11, 27, 16, 0)), None);
+    assert_eq!(
+        due(Frequency::Daily, &PERTH, utc(2026, 11, 27, 16, 0)),
+        None
+    );
     // A worker that next runs on Saturday morning sends Friday's, never Thursday's.
     let saturday = due(Frequency::Daily, &PERTH, utc(2026, 11, 28, 1, 0)).unwrap();
     assert_eq!(saturday.key(), "daily:2026-11-27");
@@ -123,7 +134,10 @@ fn a_weekly_digest_is_due_only_on_the_monday_after() {
     assert_eq!(monday.key(), "weekly:2026-W48");
     assert_eq!(monday.from, utc(2026, 11, 22, 16, 0));
     assert_eq!(monday.to, utc(2026, 11, 29, 16, 0));
-    assert_eq!(due(Frequency::Weekly, &PERTH, utc(2026, 11, 29, 23, 59)), None);
+    assert_eq!(
+        due(Frequency::Weekly, &PERTH, utc(2026, 11, 29, 23, 59)),
+        None
+    );
     // Tuesday: the Monday passed, nothing is sent late.
     assert_eq!(due(Frequency::Weekly, &PERTH, utc(2026, 12, 1, 0, 0)), None);
     for hour in [0, 6, 12, 18] {
@@ -136,21 +150,30 @@ fn a_weekly_digest_is_due_only_on_the_monday_after() {
 #[test]
 fn the_hour_is_local_across_the_sydney_changes() {
     // Monday 5 October 2026 08:00 AEDT (+11) is 21:00 UTC on the Sunday.
-    assert_eq!(due(Frequency::Daily, &SYDNEY, utc(2026, 10, 4, 20, 59)), None);
+    assert_eq!(
+        due(Frequency::Daily, &SYDNEY, utc(2026, 10, 4, 20, 59)),
+        None
+    );
     let after_spring = due(Frequency::Daily, &SYDNEY, utc(2026, 10, 4, 21, 0)).unwrap();
     assert_eq!(after_spring.key(), "daily:2026-10-04");
     assert_eq!(after_spring.to - after_spring.from, Duration::hours(23));
     let week = due(Frequency::Weekly, &SYDNEY, utc(2026, 10, 4, 21, 0)).unwrap();
     assert_eq!(week.key(), "weekly:2026-W40");
     // Monday 5 April 2027 08:00 AEST (+10) is 22:00 UTC on the Sunday.
-    assert_eq!(due(Frequency::Daily, &SYDNEY, utc(2027, 4, 4, 21, 59)), None);
+    assert_eq!(
+        due(Frequency::Daily, &SYDNEY, utc(2027, 4, 4, 21, 59)),
+        None
+    );
     let after_autumn = due(Frequency::Daily, &SYDNEY, utc(2027, 4, 4, 22, 0)).unwrap();
     assert_eq!(after_autumn.key(), "daily:2027-04-04");
     assert_eq!(after_autumn.to - after_autumn.from, Duration::hours(25));
     // On the change day itself, 02:30 does not exist: 08:00 is still 08:00.
     let sunday_eight = due(Frequency::Daily, &SYDNEY, utc(2026, 10, 3, 21, 0)).unwrap();
     assert_eq!(sunday_eight.key(), "daily:2026-10-03");
-    assert_eq!(due(Frequency::Daily, &SYDNEY, utc(2026, 10, 3, 20, 59)), None);
+    assert_eq!(
+        due(Frequency::Daily, &SYDNEY, utc(2026, 10, 3, 20, 59)),
+        None
+    );
 }
 
 #[test]
@@ -181,7 +204,12 @@ fn where_midnight_is_skipped_the_day_starts_when_the_clock_jumps() {
 #[test]
 fn every_window_covers_exactly_its_local_days() {
     // Each instant belongs to exactly one day of one zone: consecutive days meet.
-    for zone in [Tz::Australia__Sydney, Tz::Pacific__Auckland, Tz::America__Santiago, Tz::Australia__Lord_Howe] {
+    for zone in [
+        Tz::Australia__Sydney,
+        Tz::Pacific__Auckland,
+        Tz::America__Santiago,
+        Tz::Australia__Lord_Howe,
+    ] {
         let mut day = date(2026, 1, 1);
         let mut previous = Period::day(day, zone).unwrap();
         for _ in 0..450 {
@@ -190,7 +218,8 @@ fn every_window_covers_exactly_its_local_days() {
             assert_eq!(previous.to, period.from, "{zone} {day}");
             assert_eq!(zone.from_utc_datetime(&period.from).date_naive(), day);
             assert_eq!(
-                zone.from_utc_datetime(&(period.to - Duration::seconds(1))).date_naive(),
+                zone.from_utc_datetime(&(period.to - Duration::seconds(1)))
+                    .date_naive(),
                 day
             );
             previous = period;
@@ -200,8 +229,14 @@ fn every_window_covers_exactly_its_local_days() {
 
 #[test]
 fn titles_name_the_day_or_the_week() {
-    assert_eq!(title(Frequency::Daily, date(2026, 11, 26)), "Thursday 26 November");
-    assert_eq!(title(Frequency::Weekly, date(2026, 11, 23)), "the week of 23 November");
+    assert_eq!(
+        title(Frequency::Daily, date(2026, 11, 26)),
+        "Thursday 26 November"
+    );
+    assert_eq!(
+        title(Frequency::Weekly, date(2026, 11, 23)),
+        "the week of 23 November"
+    );
 }
 
 #[test]

@@ -83,7 +83,10 @@ impl Batch {
         };
         let mut digests = HashMap::new();
         let mut windows = HashMap::new();
-        for row in rows.iter().filter(|r| r.kind() == Some(MessageKind::Digest)) {
+        for row in rows
+            .iter()
+            .filter(|r| r.kind() == Some(MessageKind::Digest))
+        {
             if let (Some(from), Some(to)) = (row.window_from, row.window_to) {
                 let counts = match windows.get(&(from, to)) {
                     Some(counts) => *counts,

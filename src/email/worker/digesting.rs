@@ -35,7 +35,10 @@ impl Worker {
         }
         let domain = self.rules.mail_domain.clone();
         let queued = db::blocking(&self.pool, move |c| -> Result<usize, DbError> {
-            let (daily_key, weekly_key) = (daily.as_ref().map(Period::key), weekly.as_ref().map(Period::key));
+            let (daily_key, weekly_key) = (
+                daily.as_ref().map(Period::key),
+                weekly.as_ref().map(Period::key),
+            );
             let keys = DueKeys {
                 daily: daily_key.as_deref(),
                 weekly: weekly_key.as_deref(),
