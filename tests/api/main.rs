@@ -28,6 +28,7 @@ mod code_rule;
 mod confirm_links;
 mod dashboard;
 mod delivery;
+mod digests;
 mod double_opt_in;
 mod emails;
 mod enumeration;
