@@ -3,7 +3,7 @@
 
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
 use crate::db::export_rows::{self as exports, ExportRecord};
-use crate::db::{DbConnection, DbError, registrations};
+use crate::db::{DbConnection, DbError, deliveries, registrations};
 use crate::domain::{Country, OrgType, Status};
 use crate::organisers::charts::BarChart;
 use crate::organisers::planner::{self, Plan, Rules, ZoneMembers};
@@ -22,6 +22,8 @@ pub struct DashboardData {
     pub outbox: OutboxHealth,
     pub failed: Vec<FailedMessage>,
     pub exports: Vec<ExportRecord>,
+    /// Announcement deliveries sent, counted apart from confirmations.
+    pub announcement_mail_sent: i64,
 }
 
 impl DashboardData {
@@ -36,6 +38,7 @@ impl DashboardData {
             outbox: queries::outbox_health(conn, now)?,
             failed: queries::failed_messages(conn, 20)?,
             exports: exports::recent(conn, 10)?,
+            announcement_mail_sent: deliveries::announcement_mail_sent(conn)?,
         })
     }
 }

@@ -42,6 +42,14 @@ impl AppState {
         self.settings.server.base_url.is_https()
     }
 
+    /// What starting an announcement needs: the token key and the mail domain.
+    pub fn send_rules(&self) -> crate::db::announcements::SendRules {
+        crate::db::announcements::SendRules {
+            keys: self.keys.clone(),
+            mail_domain: self.rules.mail_domain.clone(),
+        }
+    }
+
     /// Organiser login over this state's storage and throttle.
     pub fn login(&self) -> Login<'_> {
         Login {

@@ -120,5 +120,6 @@ fn page(
         oldest_due: show_optional_time(&data.outbox.oldest_due),
         failed: data.failed,
         exports: data.exports,
+        announcement_mail_sent: data.announcement_mail_sent,
     }
 }
