@@ -14,6 +14,7 @@ mod smtp_server;
 
 mod abuse;
 mod announcement_engine;
+mod announcement_pages;
 mod behind_nginx;
 mod bound_details;
 mod browser;
