@@ -13,6 +13,7 @@ mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod announcement_browser;
 mod announcement_engine;
 mod announcement_pages;
 mod behind_nginx;
