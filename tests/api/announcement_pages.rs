@@ -19,6 +19,7 @@ on_both_backends!(
     a_schedule_typed_in_auckland_is_stored_as_utc_and_shown_in_both,
     test_sends_are_capped_per_organiser_per_hour,
     the_archive_shows_only_sent_archived_announcements_without_tokens,
+    progress_shows_the_rate_the_finish_and_failed_deliveries_to_retry,
 );
 
 const ORGANISER: &str = "organiser@example.org";
@@ -739,4 +740,94 @@ async fn the_archive_shows_only_sent_archived_announcements_without_tokens(backe
         ),
         "four members, two announcements sent"
     );
+}
+
+async fn progress_shows_the_rate_the_finish_and_failed_deliveries_to_retry(backend: Backend) {
+    use diesel::connection::SimpleConnection;
+    let app = organiser_app(backend).await;
+    seed_registrations(&mut app.db(), 8);
+    let id = simple_draft(&app, "Progress").await;
+    let page_path = format!("/admin/announcements/{id}");
+    assert_eq!(
+        post_with_token(&app, &format!("{page_path}/send"), &[])
+            .await
+            .status(),
+        303
+    );
+    // This branch's worker does not send announcement deliveries yet: record
+    // outcomes as it would, in SQL. Three sent half a minute ago, one sent
+    // long ago (not in the current rate), one failed for good.
+    let now = app.clock.now_naive();
+    let (recent, earlier) = (now - Duration::seconds(30), now - Duration::minutes(10));
+    let ids: Vec<String> = {
+        use diesel::prelude::*;
+        use rollcall::db::schema::outbox;
+        outbox::table
+            .filter(outbox::announcement_id.eq(&id))
+            .order(outbox::id.asc())
+            .select(outbox::id)
+            .load(&mut app.db())
+            .unwrap()
+    };
+    let set = |outbox_id: &str, assignments: String| {
+        app.db()
+            .batch_execute(&format!(
+                "UPDATE outbox SET {assignments} WHERE id = '{outbox_id}'"
+            ))
+            .unwrap();
+    };
+    for outbox_id in &ids[..3] {
+        set(outbox_id, format!("status = 'sent', sent_at = '{recent}'"));
+    }
+    set(&ids[3], format!("status = 'sent', sent_at = '{earlier}'"));
+    set(
+        &ids[4],
+        "status = 'failed', attempts = 1, last_error = '550 5.1.1 no such user'".to_owned(),
+    );
+
+    let page = admin_page(&app, &page_path).await;
+    let progress = between(&page, r#"<table id="progress">"#, "</table>");
+    for (label, value) in [
+        ("Queued", "3"),
+        ("Sent", "4"),
+        ("Failed", "1"),
+        ("Current rate", "3 a minute"),
+        ("Estimated finish", "2026-11-26 09:01 UTC"),
+    ] {
+        assert!(
+            progress.contains(&format!(r#"<th scope="row">{label}</th><td>{value}</td>"#)),
+            "{label} {value} in {progress}"
+        );
+    }
+    let failed = &ids[4];
+    let retry = format!(r#"<form method="post" action="/admin/outbox/{failed}/retry">"#);
+    assert!(
+        page.contains(&retry),
+        "a Retry button for the failed delivery"
+    );
+    assert!(page.contains("550 5.1.1 no such user"));
+
+    let token = admin_token(&app).await;
+    let retried = app
+        .client
+        .post(app.url(&format!("/admin/outbox/{failed}/retry")))
+        .header("referer", app.url(&page_path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), 303);
+    assert_eq!(
+        retried.headers()["location"],
+        page_path.as_str(),
+        "back to the page"
+    );
+    assert_eq!(
+        deliveries(&app, &id).queued,
+        4,
+        "the failed delivery is queued again"
+    );
+    let page = admin_page(&app, &page_path).await;
+    assert!(!page.contains(&retry));
 }
