@@ -2,7 +2,7 @@
 //! date and body only (no member data, no token); 404 for any other.
 
 use crate::db::{self, announcements, deliveries};
-use crate::web::announcement_pages::{ArchivePage, ArchivedPage};
+use crate::web::archive_pages::{ArchivePage, ArchivedPage};
 use crate::web::error::AppError;
 use crate::web::pages::MessagePage;
 use crate::web::render;

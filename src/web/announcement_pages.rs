@@ -1,149 +1,23 @@
-//! View models of the announcement pages: the organisers' list, compose form
-//! and announcement page (preview, progress, test send, schedule, actions),
-//! and the public archive. Plain strings, flags and choices; no logic left
-//! for the templates.
+//! View models of the organisers' announcement pages: the list and an
+//! announcement's page (preview, audience, progress, test send, schedule,
+//! actions, edit form). Plain strings, flags and choices; no logic left for
+//! the templates.
 
-use crate::announcements::markdown;
 use crate::announcements::progress::{Overview, started};
 use crate::announcements::schedule;
-use crate::configuration::{GroupSettings, Settings, SignupSettings};
+use crate::configuration::{GroupSettings, Settings};
 use crate::crypto::Keys;
 use crate::db::announcements::{AnnouncementRow, DeliveryCounts};
-use crate::domain::announcement::{Action, AnnouncementDraft, AnnouncementStatus, RawAudience};
+use crate::domain::announcement::{Action, AnnouncementStatus};
 use crate::domain::{Country, FieldErrors, OrgType, TimeZoneName};
 use crate::email::render::{RenderError, Renderer};
-use crate::web::forms::FormFields;
-use crate::web::pages::{
-    Choice, PageErrors, country_choices, show_optional_time, show_time, timezone_choices,
-};
+use crate::web::announcement_form::{AnnouncementForm, SubmittedAnnouncement};
+use crate::web::pages::{Choice, PageErrors, show_optional_time, show_time, timezone_choices};
 use askama::Template;
 
 /// Where the preview's unsubscribe link goes: nowhere (a member's own link
 /// would carry a working token).
 pub const INERT_LINK: &str = "#";
-
-/// An announcement as the compose and edit forms send it.
-#[derive(Debug, Clone, Default)]
-pub struct SubmittedAnnouncement {
-    pub subject: String,
-    pub body: String,
-    pub audience: RawAudience,
-    pub archive: bool,
-}
-
-impl SubmittedAnnouncement {
-    /// The fields `subject`, `body`, `archive` and the repeated `country`,
-    /// `org_type`, `interest` and `timezone`.
-    pub fn from_form(form: &FormFields) -> Self {
-        Self {
-            subject: form.text("subject"),
-            body: form.text("body"),
-            audience: RawAudience {
-                countries: form.all("country"),
-                org_types: form.all("org_type"),
-                interests: form.all("interest"),
-                timezones: form.all("timezone"),
-            },
-            archive: form.get("archive").is_some_and(|v| !v.is_empty()),
-        }
-    }
-
-    /// A stored announcement, to fill the edit form with.
-    pub fn from_row(row: &AnnouncementRow) -> Self {
-        let audience = row.audience();
-        Self {
-            subject: row.subject.clone(),
-            body: row.body.clone(),
-            audience: RawAudience {
-                countries: audience.countries,
-                org_types: audience.org_types,
-                interests: audience.interests,
-                timezones: audience.timezones,
-            },
-            archive: row.archive,
-        }
-    }
-
-    pub fn parse(&self, interests: &[String]) -> Result<AnnouncementDraft, FieldErrors> {
-        AnnouncementDraft::parse(
-            &self.subject,
-            &self.body,
-            &self.audience,
-            self.archive,
-            interests,
-        )
-    }
-}
-
-/// The compose and edit form's fields, filled with what was sent.
-pub struct AnnouncementForm {
-    /// Where the form posts, and its button's words.
-    pub action: String,
-    pub submit: &'static str,
-    pub subject: String,
-    pub body: String,
-    pub archive: bool,
-    pub countries: Vec<Choice>,
-    pub org_types: Vec<Choice>,
-    pub interests: Vec<Choice>,
-    pub timezones: Vec<Choice>,
-    pub errors: PageErrors,
-}
-
-impl AnnouncementForm {
-    pub fn new(
-        (action, submit): (String, &'static str),
-        signup: &SignupSettings,
-        sent: &SubmittedAnnouncement,
-        errors: &FieldErrors,
-    ) -> Self {
-        let raw = &sent.audience;
-        let among = |values: &[String], value: &str| values.iter().any(|v| v.trim() == value);
-        let upper = |values: &[String]| -> Vec<String> {
-            values
-                .iter()
-                .map(|v| v.trim().to_ascii_uppercase())
-                .collect()
-        };
-        let countries = upper(&raw.countries);
-        Self {
-            action,
-            submit,
-            subject: sent.subject.clone(),
-            body: sent.body.clone(),
-            archive: sent.archive,
-            countries: country_choices(&signup.featured_countries, |v| among(&countries, v)),
-            org_types: OrgType::ALL
-                .iter()
-                .map(|t| choice(t.as_str(), t.label(), among(&raw.org_types, t.as_str())))
-                .collect(),
-            interests: signup
-                .interests
-                .iter()
-                .map(|i| choice(i, i, among(&raw.interests, i)))
-                .collect(),
-            timezones: timezone_choices(&signup.featured_timezones, |v| among(&raw.timezones, v)),
-            errors: PageErrors::from(errors),
-        }
-    }
-}
-
-fn choice(value: &str, label: &str, selected: bool) -> Choice {
-    Choice {
-        value: value.to_owned(),
-        label: label.to_owned(),
-        selected,
-    }
-}
-
-/// `GET /admin/announcements/new`, and its 422.
-#[derive(Template)]
-#[template(path = "admin/announcement_new.html")]
-pub struct ComposePage {
-    pub group: GroupSettings,
-    pub csrf_token: String,
-    pub form: AnnouncementForm,
-}
 
 /// One line of the list.
 pub struct ListRow {
@@ -412,63 +286,4 @@ fn audience_filters(row: &AnnouncementRow) -> Vec<(String, String)> {
     .filter(|(_, values)| !values.is_empty())
     .map(|(kind, values)| (kind.to_owned(), values.join(" or ")))
     .collect()
-}
-
-/// One announcement in the public archive's list.
-pub struct ArchiveItem {
-    pub id: String,
-    pub subject: String,
-    pub date: String,
-}
-
-/// `GET /announcements`.
-#[derive(Template)]
-#[template(path = "archive.html")]
-pub struct ArchivePage {
-    pub group: GroupSettings,
-    pub items: Vec<ArchiveItem>,
-}
-
-impl ArchivePage {
-    pub fn new(group: GroupSettings, rows: Vec<AnnouncementRow>) -> Self {
-        let items = rows
-            .into_iter()
-            .map(|row| ArchiveItem {
-                date: sent_date(&row),
-                id: row.id,
-                subject: row.subject,
-            })
-            .collect();
-        Self { group, items }
-    }
-}
-
-/// `GET /announcements/{id}`: the subject, the date and the body, nothing else.
-#[derive(Template)]
-#[template(path = "archived.html")]
-pub struct ArchivedPage {
-    pub group: GroupSettings,
-    pub subject: String,
-    pub date: String,
-    pub body_html: String,
-}
-
-impl ArchivedPage {
-    pub fn new(group: GroupSettings, row: &AnnouncementRow) -> Self {
-        Self {
-            group,
-            subject: row.subject.clone(),
-            date: sent_date(row),
-            body_html: markdown::to_html(&row.body),
-        }
-    }
-}
-
-/// The day an announcement finished sending (UTC).
-fn sent_date(row: &AnnouncementRow) -> String {
-    row.finished_at
-        .or(row.started_at)
-        .unwrap_or(row.created_at)
-        .format("%-d %B %Y")
-        .to_string()
 }

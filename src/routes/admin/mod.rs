@@ -3,6 +3,7 @@
 //! Everything under `/admin` is one scope, whose bodies may be up to
 //! `admin.max_body_bytes` (an announcement is composed here).
 
+mod announcement_actions;
 mod announcements;
 mod dashboard;
 mod export;
