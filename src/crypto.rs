@@ -94,6 +94,11 @@ impl Keys {
         expected.len() == token.len() && bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
     }
 
+    /// The MAC that signs a bounce tag's outbox id.
+    pub fn bounce_tag_mac(&self, outbox_id: &[u8]) -> [u8; 32] {
+        self.mac(&[b"bounce-tag", outbox_id])
+    }
+
     /// The 6-digit code that goes with a confirmation token row.
     pub fn code(&self, token_id: &str) -> String {
         let mac = self.mac(&[b"code", token_id.as_bytes()]);

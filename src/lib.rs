@@ -1,6 +1,7 @@
 //! rollcall: interest registration and a double-opt-in mailing list for a community group.
 
 pub mod announcements;
+pub mod bounces;
 pub mod cli;
 pub mod clock;
 pub mod configuration;

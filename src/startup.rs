@@ -67,6 +67,7 @@ fn new_worker(
         renderer,
         clock.clone(),
         config,
+        send_rules(settings, keys),
         metrics,
     ))
 }

@@ -47,13 +47,13 @@ pub fn missing_tools() -> Option<String> {
 }
 
 /// `smtp-sink` on a free port, killed when dropped.
-struct Sink {
+pub struct Sink {
     child: Child,
-    port: u16,
+    pub port: u16,
 }
 
 impl Sink {
-    fn start() -> Sink {
+    pub fn start() -> Sink {
         let port = server::free_port();
         let mut command = Command::new(SMTP_SINK);
         // As root, smtp-sink refuses to run without dropping privileges.
@@ -89,7 +89,7 @@ impl Drop for Sink {
 
 /// `smtp-source` sending `messages` of `bytes` each over `sessions` parallel
 /// sessions: messages per second.
-fn source_rate(port: u16, sessions: u32, messages: usize, bytes: usize, reuse: bool) -> f64 {
+pub fn source_rate(port: u16, sessions: u32, messages: usize, bytes: usize, reuse: bool) -> f64 {
     let mut command = Command::new(SMTP_SOURCE);
     if reuse {
         command.arg("-d");
@@ -247,4 +247,34 @@ async fn worker_run(database: &TestDatabase, port: u16, messages: usize, log: &P
     }
     worker.stop();
     (sent, seconds)
+}
+
+/// The size of one delivery of the announcement, rendered as the worker does.
+pub fn stored_message_bytes(database: &TestDatabase, announcement_id: &str) -> usize {
+    use rollcall::db::schema::{outbox, registrations};
+    let mut conn = database.connect();
+    let row: OutboxRow = outbox::table
+        .filter(outbox::announcement_id.eq(announcement_id))
+        .select(OutboxRow::as_select())
+        .first(&mut conn)
+        .expect("a delivery");
+    let person: Registration = registrations::table
+        .find(row.registration_id.clone().expect("a member"))
+        .select(Registration::as_select())
+        .first(&mut conn)
+        .expect("its member");
+    let announcement = rollcall::db::announcements::find(&mut conn, announcement_id)
+        .expect("announcement")
+        .expect("announcement row");
+    let renderer = Renderer::from_settings(&crate::settings(), &Keys::new(TEST_SECRET.as_bytes()));
+    let related = rollcall::email::render::Related {
+        announcement: Some(&announcement),
+        relay_error: None,
+    };
+    let rendered = renderer.render(&row, &related).expect("render");
+    renderer
+        .message(rendered, &person.email, &row.message_id)
+        .expect("message")
+        .formatted()
+        .len()
 }

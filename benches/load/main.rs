@@ -12,6 +12,7 @@
 // Test and benchmark code: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod announce;
 mod client;
 mod email;
 mod export;
@@ -43,6 +44,8 @@ struct Plan {
     raw: Duration,
     export_rows: i64,
     messages: usize,
+    /// Members an announcement goes to.
+    announcement_members: usize,
     /// Fresh addresses per state and endpoint in the state timing.
     state_samples: usize,
 }
@@ -57,6 +60,7 @@ impl Plan {
             raw: Duration::from_secs(if quick { 3 } else { 8 }),
             export_rows: if quick { 100_000 } else { 1_000_000 },
             messages: 10_000,
+            announcement_members: 20_000,
             state_samples: if quick { 1_000 } else { 3_000 },
         }
     }
@@ -121,7 +125,9 @@ struct Args {
 }
 
 /// The parts `--only` can pick (for profiling one of them).
-const PARTS: [&str; 6] = ["raw", "http", "startup", "states", "export", "email"];
+const PARTS: [&str; 7] = [
+    "raw", "http", "startup", "states", "export", "email", "announce",
+];
 
 fn parse_args() -> Result<Args, String> {
     let mut backend = Backend::Sqlite;
@@ -256,6 +262,9 @@ async fn run(backend: Backend, plan: &Plan) -> Vec<Figure> {
     }
     if plan.runs("email") {
         email_part(backend, plan, &settings, &logs, &mut figures).await;
+    }
+    if plan.runs("announce") {
+        announce_part(backend, plan, &settings, &logs, &mut figures).await;
     }
     figures
 }
@@ -432,6 +441,63 @@ async fn export_part(backend: Backend, plan: &Plan, logs: &Logs, figures: &mut V
     figures.push(
         Figure::new("export_rss_growth", exported.rss_growth_mib, "MiB")
             .against(32.0, (!plan.quick).then_some(Target::Below(1.0))),
+    );
+}
+
+/// `announcement_send`: 20,000 members, one announcement, one worker.
+async fn announce_part(
+    backend: Backend,
+    plan: &Plan,
+    settings: &Settings,
+    logs: &Logs,
+    figures: &mut Vec<Figure>,
+) {
+    if let Some(reason) = email::missing_tools() {
+        eprintln!("SKIPPED load announce [postfix]: {reason}");
+        return;
+    }
+    step(&format!(
+        "announcement: {} members into smtp-sink",
+        plan.announcement_members
+    ));
+    let database = TestDatabase::create(backend);
+    let pool_size = settings.email.smtp.pool_size;
+    let sent = announce::measure(
+        &database,
+        plan.announcement_members,
+        pool_size,
+        logs.0.path(),
+    )
+    .await;
+    eprintln!(
+        "load:   {} bytes per message, {} sessions, {} of {} sent",
+        sent.message_bytes, pool_size, sent.sent, sent.members
+    );
+    let limit = sent.source_per_second;
+    figures.push(Figure::new("smtp_source_announce", limit, "msg/s"));
+    figures.push(
+        Figure::new("announcement_send", sent.per_second, "msg/s")
+            .against(limit, Some(Target::AtLeast(0.5))),
+    );
+    figures.push(
+        Figure::new("announce_first_delivery", sent.first_delivery_secs, "s")
+            .against(1.0, Some(Target::Below(1.0))),
+    );
+    figures.push(
+        Figure::new(
+            "announce_server_rss_growth",
+            sent.server_rss_growth_mib,
+            "MiB",
+        )
+        .against(32.0, Some(Target::Below(1.0))),
+    );
+    figures.push(
+        Figure::new(
+            "announce_worker_rss_growth",
+            sent.worker_rss_growth_mib,
+            "MiB",
+        )
+        .against(32.0, Some(Target::Below(1.0))),
     );
 }
 

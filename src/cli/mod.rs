@@ -1,5 +1,7 @@
 //! The command line: `rollcall` alone is `rollcall serve`.
 
+mod announce;
+mod bounce;
 mod export;
 mod import;
 mod organisers;
@@ -47,6 +49,8 @@ pub enum Command {
     Erase { email: String },
     /// Print the ledger of one registration.
     Audit { email: String },
+    /// Process one raw bounce or complaint as the intake does; prints its result word.
+    Bounce { file: std::path::PathBuf },
     /// Export registrations as CSV (the same bytes as /admin/export.csv).
     Export(export::ExportArgs),
     /// Import a CSV exported from a hosted list or form service.
@@ -55,6 +59,12 @@ pub enum Command {
     Organiser {
         #[command(subcommand)]
         command: organisers::OrganiserCommand,
+    },
+    /// Write, test, send and steer announcements to members.
+    #[command(after_help = announce::AFTER_HELP)]
+    Announce {
+        #[command(subcommand)]
+        command: announce::AnnounceCommand,
     },
 }
 
@@ -114,10 +124,14 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
         Command::Healthcheck => Ok(if healthcheck(&settings) { 0 } else { 1 }),
         Command::Erase { email } => people::erase(&Context::open(settings).await?, &email).await,
         Command::Audit { email } => people::audit(&Context::open(settings).await?, &email).await,
+        Command::Bounce { file } => bounce::run(&Context::open(settings).await?, &file).await,
         Command::Export(args) => export::run(&Context::open(settings).await?, args).await,
         Command::Import(args) => import::run(&Context::open(settings).await?, args).await,
         Command::Organiser { command } => {
             organisers::run(&Context::open(settings).await?, command).await
+        }
+        Command::Announce { command } => {
+            announce::run(&Context::open(settings).await?, command).await
         }
     }
 }

@@ -41,8 +41,9 @@ pub use error::ConfigError;
 use error::Problem;
 pub use secret::SecretKey;
 pub use sections::{
-    AdminSettings, DashboardSettings, DatabaseSettings, EmailSettings, GroupSettings, LogSettings,
-    RateLimitSettings, RetryBackoff, ServerSettings, SignupSettings, SmtpSettings,
+    AdminSettings, BounceSettings, DashboardSettings, DatabaseSettings, EmailSettings,
+    GroupSettings, LogSettings, RateLimitSettings, RetryBackoff, ServerSettings, SignupSettings,
+    SmtpSettings,
 };
 pub use types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
@@ -207,6 +208,29 @@ impl Settings {
         c.at_least("email.retry_max_secs", email.retry_max_secs, retry_base);
         c.at_least("email.max_attempts", email.max_attempts, 1);
         c.at_least("email.test_sends_per_hour", email.test_sends_per_hour, 1);
+        if let Some(address) = &email.bounce.address {
+            let local = address
+                .rsplit_once('@')
+                .map_or(address.as_str(), |(l, _)| l);
+            if local.len() > BounceSettings::LOCAL_PART_MAX || local.contains('+') {
+                let message = format!(
+                    "its local part must be at most {} octets without '+' (got {:?})",
+                    BounceSettings::LOCAL_PART_MAX,
+                    local
+                );
+                c.add("email.bounce.address", message);
+            }
+        }
+        if let Some(token) = &email.bounce.webhook_token {
+            let chars = token.expose().chars().count();
+            if chars < BounceSettings::TOKEN_MIN_CHARS {
+                let message = format!(
+                    "must be at least {} characters (got {chars})",
+                    BounceSettings::TOKEN_MIN_CHARS
+                );
+                c.add("email.bounce.webhook_token", message);
+            }
+        }
         if !email.list_id().split('.').all(|label| {
             !label.is_empty()
                 && label

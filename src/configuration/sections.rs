@@ -12,8 +12,9 @@ use serde::Deserialize;
 use super::types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
     WorkingHours, de_at_least_one, de_countries, de_email_address, de_host, de_http_url,
-    de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_secret,
-    de_optional_string, de_optional_trimmed_secret, de_time_zone_names, de_time_zones, de_weekdays,
+    de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_email_address,
+    de_optional_secret, de_optional_string, de_optional_trimmed_secret, de_time_zone_names,
+    de_time_zones, de_weekdays,
 };
 use crate::domain::{Country, TimeZoneName};
 
@@ -156,6 +157,29 @@ pub struct EmailSettings {
     pub list_id: Option<String>,
     /// Test-send recipients per organiser per hour (≥ 1).
     pub test_sends_per_hour: u32,
+    /// Bounce handling: off while `bounce.address` is unset.
+    pub bounce: BounceSettings,
+}
+
+/// `[email.bounce]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BounceSettings {
+    /// The return-path mailbox (`bounces@example.org`); each message's envelope
+    /// sender is `bounces+{tag}@example.org`. Unset: bounce handling is off.
+    #[serde(default, deserialize_with = "de_optional_email_address")]
+    pub address: Option<String>,
+    /// Bearer token of `POST /api/v1/bounces` (≥ 32 characters); unset: 401.
+    #[serde(default, deserialize_with = "de_optional_secret")]
+    pub webhook_token: Option<SecretString>,
+}
+
+impl BounceSettings {
+    /// The local part of the bounce address, at most this many octets (so the
+    /// tagged address stays within SMTP's 64).
+    pub const LOCAL_PART_MAX: usize = 29;
+    /// The shortest webhook token accepted.
+    pub const TOKEN_MIN_CHARS: usize = 32;
 }
 
 impl EmailSettings {

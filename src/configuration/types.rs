@@ -242,6 +242,25 @@ pub(crate) fn de_email_address<'de, D: Deserializer<'de>>(d: D) -> Result<String
     })
 }
 
+/// An optional address (blank is unset).
+pub(crate) fn de_optional_email_address<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    let Some(raw) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<lettre::Address>() {
+        Ok(_) => Ok(Some(value.to_owned())),
+        Err(_) => Err(de::Error::custom(format!(
+            "{value:?} is not an email address (expected address@example.org)"
+        ))),
+    }
+}
+
 /// A whole number that must be at least 1, as the rate limiter wants it.
 pub(crate) fn de_at_least_one<'de, D: Deserializer<'de>>(d: D) -> Result<NonZeroU32, D::Error> {
     let value = u32::deserialize(d)?;

@@ -135,6 +135,37 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<AnnouncementRow>
         .optional()?)
 }
 
+/// The announcements with these ids (one query; the worker's batch).
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<AnnouncementRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(announcements::table
+        .filter(announcements::id.eq_any(ids))
+        .select(AnnouncementRow::as_select())
+        .load(conn)?)
+}
+
+/// The ids of the announcements now sending: the only ones whose deliveries
+/// are claimed.
+pub fn sending_ids(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    Ok(announcements::table
+        .filter(announcements::status.eq(AnnouncementStatus::Sending.as_str()))
+        .select(announcements::id)
+        .load(conn)?)
+}
+
+/// Whether any announcement is scheduled for `now` or earlier (a read, so a
+/// worker's pass costs no write when none is).
+pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        announcements::table
+            .filter(announcements::status.eq(AnnouncementStatus::Scheduled.as_str()))
+            .filter(announcements::scheduled_at.le(now)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Every announcement, newest first.
 pub fn list(conn: &mut DbConnection) -> Result<Vec<AnnouncementRow>, DbError> {
     Ok(announcements::table
@@ -488,8 +519,14 @@ pub fn finish_done(
     mail_domain: &str,
     now: NaiveDateTime,
 ) -> Result<Vec<String>, DbError> {
+    // A read first: a pass that finishes nothing writes nothing.
+    let queued = outbox::table
+        .filter(outbox::announcement_id.eq(announcements::id.nullable()))
+        .filter(outbox::kind.eq(MessageKind::Announcement.as_str()))
+        .filter(outbox::status.eq(OutboxStatus::Queued.as_str()));
     let sending: Vec<String> = announcements::table
         .filter(announcements::status.eq(AnnouncementStatus::Sending.as_str()))
+        .filter(diesel::dsl::not(diesel::dsl::exists(queued)))
         .select(announcements::id)
         .load(conn)?;
     let mut finished = Vec::new();
@@ -571,6 +608,15 @@ pub const PAUSE_FAILURES: usize = 25;
 /// Whether, of the announcement's last 50 attempts since it last started or
 /// resumed, 25 or more failed permanently.
 pub fn failing_too_often(conn: &mut DbConnection, id: &str) -> Result<bool, DbError> {
+    Ok(recent_failures(conn, id)?.is_some())
+}
+
+/// When the announcement is failing too often (see [`failing_too_often`]):
+/// how many of how many recent attempts failed permanently, for its reason.
+pub fn recent_failures(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(usize, usize)>, DbError> {
     let since: Option<NaiveDateTime> = announcements::table
         .find(id)
         .select(announcements::resumed_at)
@@ -578,7 +624,7 @@ pub fn failing_too_often(conn: &mut DbConnection, id: &str) -> Result<bool, DbEr
         .optional()?
         .flatten();
     let Some(since) = since else {
-        return Ok(false);
+        return Ok(None);
     };
     let results: Vec<String> = delivery_attempts::table
         .inner_join(outbox::table)
@@ -589,7 +635,8 @@ pub fn failing_too_often(conn: &mut DbConnection, id: &str) -> Result<bool, DbEr
         .limit(PAUSE_WINDOW)
         .select(delivery_attempts::result)
         .load(conn)?;
-    Ok(results.iter().filter(|r| r.as_str() == "failed").count() >= PAUSE_FAILURES)
+    let failed = results.iter().filter(|r| r.as_str() == "failed").count();
+    Ok((failed >= PAUSE_FAILURES).then_some((failed, results.len())))
 }
 
 /// The answer to a test send.

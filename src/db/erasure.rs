@@ -1,6 +1,7 @@
 //! Erasure: the person's rows go (registration, consents, signup attempts,
-//! tokens and the details bound to them, outbox rows and attempts, by cascade;
-//! the request row by its keyed hash), an `erase` event stays in the ledger,
+//! tokens and the details bound to them, outbox rows and attempts, bounce rows
+//! and announcement deliveries, by cascade; the request row by its keyed hash;
+//! test sends to the address by its key), an `erase` event stays in the ledger,
 //! and a keyed hash of the address is kept so an import cannot bring them back.
 //!
 //! On SQLite no copy survives on disk: every connection has `secure_delete=ON`
@@ -45,6 +46,7 @@ fn erase_in_transaction(
     };
     registrations::delete(conn, registration_id)?;
     attempts::delete_request_row(conn, &keys.request_hash(&registration.email_key))?;
+    delete_test_sends_to(conn, &registration.email_key)?;
     ledger::append(
         conn,
         NewEvent {
@@ -58,6 +60,29 @@ fn erase_in_transaction(
     )?;
     suppressions::insert(conn, &keys.suppression_hash(&registration.email_key), now)?;
     Ok(true)
+}
+
+/// Test sends of announcements to the address, and their attempt records
+/// (by cascade). Addresses are stored as typed, so each is keyed in Rust;
+/// test sends are few (an hourly cap per organiser, kept 30 days).
+fn delete_test_sends_to(conn: &mut DbConnection, email_key: &str) -> Result<usize, DbError> {
+    use super::outbox::MessageKind;
+    use super::schema::outbox;
+    let tests: Vec<(String, Option<String>)> = outbox::table
+        .filter(outbox::kind.eq(MessageKind::AnnouncementTest.as_str()))
+        .select((outbox::id, outbox::test_address))
+        .load(conn)?;
+    let theirs: Vec<String> = tests
+        .into_iter()
+        .filter(|(_, address)| {
+            address
+                .as_deref()
+                .and_then(|a| crate::domain::EmailAddress::parse(a).ok())
+                .is_some_and(|a| a.key() == email_key)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    Ok(diesel::delete(outbox::table.filter(outbox::id.eq_any(&theirs))).execute(conn)?)
 }
 
 /// Erases the registration of an address, if there is one.

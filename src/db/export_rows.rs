@@ -45,6 +45,7 @@ pub struct ExportRegistration {
     pub created_at: NaiveDateTime,
     pub confirmed_at: Option<NaiveDateTime>,
     pub unsubscribed_at: Option<NaiveDateTime>,
+    pub unsubscribe_reason: Option<String>,
 }
 
 /// The consent columns an export writes.

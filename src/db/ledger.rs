@@ -13,6 +13,9 @@ pub enum Event {
     Unsubscribe,
     Import,
     Erase,
+    Bounce,
+    Complaint,
+    Reinstate,
 }
 
 impl Event {
@@ -23,6 +26,9 @@ impl Event {
             Event::Unsubscribe => "unsubscribe",
             Event::Import => "import",
             Event::Erase => "erase",
+            Event::Bounce => "bounce",
+            Event::Complaint => "complaint",
+            Event::Reinstate => "reinstate",
         }
     }
 }

@@ -8,7 +8,7 @@ use super::signups::SignupRules;
 use super::tokens::{self, TokenRow};
 use super::{DbConnection, DbError, bound_details, write_transaction};
 use crate::crypto::TokenPurpose;
-use crate::domain::Status;
+use crate::domain::{Status, UnsubscribeReason};
 use chrono::NaiveDateTime;
 
 /// What a confirmation link is worth right now.
@@ -146,7 +146,7 @@ pub fn unsubscribe(
     actor: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
-    let changed = registrations::unsubscribe(conn, registration_id, now)?;
+    let changed = registrations::unsubscribe(conn, registration_id, UnsubscribeReason::User, now)?;
     if changed {
         tokens::spend_all(conn, registration_id, TokenPurpose::Confirm, now)?;
         ledger::append(

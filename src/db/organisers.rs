@@ -52,6 +52,17 @@ pub fn find_by_email_key(
         .optional()?)
 }
 
+/// The organisers with these ids (one query; the worker's batch).
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<Organiser>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(organisers::table
+        .filter(organisers::id.eq_any(ids))
+        .select(Organiser::as_select())
+        .load(conn)?)
+}
+
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Organiser>, DbError> {
     Ok(organisers::table
         .order(organisers::email_key.asc())

@@ -2,9 +2,13 @@
 //! workers claim due rows with a lease and record outcomes fenced by `lease_owner`,
 //! so any number of workers may run on either backend.
 
-use super::schema::{delivery_attempts, outbox};
+use super::schema::{announcements, delivery_attempts, outbox, registrations};
 use super::{DbConnection, DbError};
+
+mod claim;
+
 use chrono::NaiveDateTime;
+pub use claim::claim_due;
 use diesel::prelude::*;
 
 /// Which message an outbox row will render.
@@ -285,60 +289,6 @@ pub fn enqueue(
     Ok(row.id)
 }
 
-/// Claims up to `limit` due messages for `owner` until `leased_until`. Runs in a
-/// write transaction: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the `BEGIN
-/// IMMEDIATE` lock on SQLite. A lease that ran out (a crashed worker) is due again.
-pub fn claim_due(
-    conn: &mut DbConnection,
-    owner: &str,
-    now: NaiveDateTime,
-    leased_until: NaiveDateTime,
-    limit: i64,
-) -> Result<Vec<OutboxRow>, DbError> {
-    super::write_transaction(conn, |conn| {
-        let due = outbox::table
-            .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
-            .filter(outbox::next_attempt_at.le(now))
-            .filter(
-                outbox::leased_until
-                    .is_null()
-                    .or(outbox::leased_until.le(now)),
-            )
-            .order((
-                outbox::kind.eq_any(transactional_kinds()).desc(),
-                outbox::next_attempt_at.asc(),
-            ))
-            .limit(limit)
-            .select(outbox::id);
-        let ids: Vec<String> = match conn {
-            DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
-            DbConnection::Sqlite(c) => due.load(c)?,
-        };
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-            .set((
-                outbox::leased_until.eq(leased_until),
-                outbox::lease_owner.eq(owner),
-            ))
-            .execute(conn)?;
-        Ok(outbox::table
-            .filter(outbox::id.eq_any(&ids))
-            .select(OutboxRow::as_select())
-            .load(conn)?)
-    })
-}
-
-/// The kinds [`MessageKind::is_transactional`] puts first in the claim.
-fn transactional_kinds() -> Vec<&'static str> {
-    MessageKind::ALL
-        .into_iter()
-        .filter(|kind| kind.is_transactional())
-        .map(MessageKind::as_str)
-        .collect()
-}
-
 /// The result of one delivery attempt.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -361,6 +311,10 @@ pub enum Outcome {
     Cancelled {
         reason: String,
     },
+    /// Not attempted and not this worker's to send now (its announcement was
+    /// paused): back in the queue as it was, with no attempt counted or
+    /// recorded.
+    Released,
 }
 
 impl Outcome {
@@ -370,6 +324,7 @@ impl Outcome {
             Outcome::Retry { .. } | Outcome::Deferred { .. } => "retry",
             Outcome::Failed { .. } => "failed",
             Outcome::Cancelled { .. } => "cancelled",
+            Outcome::Released => "released",
         }
     }
 }
@@ -395,21 +350,46 @@ pub fn record_outcomes(
     outcomes: &[(String, Outcome)],
     now: NaiveDateTime,
 ) -> Result<Vec<bool>, DbError> {
+    super::write_transaction(conn, |conn| record_all(conn, owner, outcomes, now))
+}
+
+/// A batch as the worker records it: its outcomes and what it saw of the
+/// relay, in one transaction. Returns whether each outcome was recorded and
+/// whether the relay's `relay_refused` notice was queued.
+pub fn record_batch(
+    conn: &mut DbConnection,
+    owner: &str,
+    outcomes: &[(String, Outcome)],
+    relay: super::relay::RelaySeen<'_>,
+    mail_domain: &str,
+    now: NaiveDateTime,
+) -> Result<(Vec<bool>, bool), DbError> {
     super::write_transaction(conn, |conn| {
-        let sent: Vec<&str> = outcomes
-            .iter()
-            .filter(|(_, outcome)| matches!(outcome, Outcome::Sent))
-            .map(|(id, _)| id.as_str())
-            .collect();
-        let held = record_sent(conn, owner, &sent, now)?;
-        outcomes
-            .iter()
-            .map(|(id, outcome)| match outcome {
-                Outcome::Sent => Ok(held.contains(id)),
-                _ => record_one(conn, id, owner, outcome, now),
-            })
-            .collect()
+        let recorded = record_all(conn, owner, outcomes, now)?;
+        let noticed = super::relay::record_seen(conn, relay, mail_domain, now)?;
+        Ok((recorded, noticed))
     })
+}
+
+fn record_all(
+    conn: &mut DbConnection,
+    owner: &str,
+    outcomes: &[(String, Outcome)],
+    now: NaiveDateTime,
+) -> Result<Vec<bool>, DbError> {
+    let sent: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, outcome)| matches!(outcome, Outcome::Sent))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let held = record_sent(conn, owner, &sent, now)?;
+    outcomes
+        .iter()
+        .map(|(id, outcome)| match outcome {
+            Outcome::Sent => Ok(held.contains(id)),
+            _ => record_one(conn, id, owner, outcome, now),
+        })
+        .collect()
 }
 
 /// Marks the messages in `ids` that `owner` still holds as sent, with one
@@ -499,6 +479,12 @@ fn record_one(
                 outbox::last_error.eq(error),
             ))
             .execute(conn)?,
+        Outcome::Released => {
+            return Ok(base
+                .set(outbox::leased_until.eq(None::<NaiveDateTime>))
+                .execute(conn)?
+                == 1);
+        }
         Outcome::Failed { error: reason } | Outcome::Cancelled { reason } => base
             .set((
                 outbox::status.eq(if matches!(outcome, Outcome::Failed { .. }) {
@@ -514,7 +500,7 @@ fn record_one(
     };
     if changed == 1 {
         let detail = match outcome {
-            Outcome::Sent => None,
+            Outcome::Sent | Outcome::Released => None,
             Outcome::Retry { error, .. }
             | Outcome::Deferred { error, .. }
             | Outcome::Failed { error } => Some(error.as_str()),
@@ -556,6 +542,44 @@ pub fn renew_lease(
         .execute(conn)?;
         Ok(renewed == 1)
     })
+}
+
+/// What a worker reads right before a send (one query): when its lease
+/// ends, and the current status of the row's registration and announcement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendCheck {
+    pub leased_until: Option<NaiveDateTime>,
+    pub registration_status: Option<String>,
+    pub announcement_status: Option<String>,
+}
+
+/// [`SendCheck`] of a queued message `owner` still holds; `None` if it does
+/// not (another worker has it, or it was cancelled or erased meanwhile).
+pub fn send_check(
+    conn: &mut DbConnection,
+    id: &str,
+    owner: &str,
+) -> Result<Option<SendCheck>, DbError> {
+    let found: Option<(Option<NaiveDateTime>, Option<String>, Option<String>)> = outbox::table
+        .left_join(registrations::table)
+        .left_join(announcements::table)
+        .filter(outbox::id.eq(id))
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::status.eq(OutboxStatus::Queued.as_str()))
+        .select((
+            outbox::leased_until,
+            registrations::status.nullable(),
+            announcements::status.nullable(),
+        ))
+        .get_result(conn)
+        .optional()?;
+    Ok(found.map(
+        |(leased_until, registration_status, announcement_status)| SendCheck {
+            leased_until,
+            registration_status,
+            announcement_status,
+        },
+    ))
 }
 
 /// When `owner`'s lease on a queued message ends, if it still holds it (a read:

@@ -2,7 +2,7 @@
 
 use super::schema::registrations::{self, dsl};
 use super::{DbConnection, DbError};
-use crate::domain::{SignupDetails, Status};
+use crate::domain::{SignupDetails, Status, UnsubscribeReason};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -31,6 +31,7 @@ pub struct Registration {
     pub unsubscribed_at: Option<NaiveDateTime>,
     pub last_email_at: Option<NaiveDateTime>,
     pub code_failures: i32,
+    pub unsubscribe_reason: Option<String>,
 }
 
 impl Registration {
@@ -222,6 +223,7 @@ pub fn refresh_pending(
             dsl::confirm_ip.eq(None::<String>),
             dsl::confirm_user_agent.eq(None::<String>),
             dsl::unsubscribed_at.eq(None::<NaiveDateTime>),
+            dsl::unsubscribe_reason.eq(None::<String>),
         ))
         .execute(conn)?;
     Ok(())
@@ -231,7 +233,12 @@ pub fn refresh_pending(
 /// retention clock moves; its details wait, bound to that confirmation.
 pub fn touch_signup(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
     diesel::update(dsl::registrations.find(id))
-        .set((dsl::updated_at.eq(now), dsl::last_signup_at.eq(now)))
+        .set((
+            dsl::updated_at.eq(now),
+            dsl::last_signup_at.eq(now),
+            // A bounce stopped this pending address's mail; a new signup asks again.
+            dsl::unsubscribe_reason.eq(None::<String>),
+        ))
         .execute(conn)?;
     Ok(())
 }
@@ -341,8 +348,13 @@ pub fn confirm_imported(
     Ok(changed == 1)
 }
 
-/// Marks a confirmed registration unsubscribed; false if it was not confirmed.
-pub fn unsubscribe(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+/// Marks a registration unsubscribed for `reason`; false if it already was.
+pub fn unsubscribe(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: UnsubscribeReason,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
     let changed = diesel::update(
         dsl::registrations
             .find(id)
@@ -351,6 +363,7 @@ pub fn unsubscribe(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Res
     .set((
         dsl::status.eq(Status::Unsubscribed.as_str()),
         dsl::unsubscribed_at.eq(now),
+        dsl::unsubscribe_reason.eq(reason.as_str()),
         dsl::updated_at.eq(now),
     ))
     .execute(conn)?;

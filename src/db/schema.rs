@@ -31,6 +31,7 @@ diesel::table! {
         unsubscribed_at -> Nullable<Timestamp>,
         last_email_at -> Nullable<Timestamp>,
         code_failures -> Integer,
+        unsubscribe_reason -> Nullable<Text>,
     }
 }
 
@@ -264,3 +265,21 @@ diesel::allow_tables_to_appear_in_same_query!(announcements, registrations);
 diesel::allow_tables_to_appear_in_same_query!(announcements, delivery_attempts);
 diesel::allow_tables_to_appear_in_same_query!(announcements, organisers);
 diesel::allow_tables_to_appear_in_same_query!(outbox, organisers);
+
+diesel::table! {
+    bounces (id) {
+        id -> Text,
+        registration_id -> Nullable<Text>,
+        outbox_id -> Nullable<Text>,
+        class -> Text,
+        status_code -> Nullable<Text>,
+        source -> Text,
+        report_key -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bounces -> registrations (registration_id));
+diesel::allow_tables_to_appear_in_same_query!(bounces, registrations);
+diesel::allow_tables_to_appear_in_same_query!(bounces, outbox);
+diesel::allow_tables_to_appear_in_same_query!(bounces, announcements);

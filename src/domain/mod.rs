@@ -46,7 +46,7 @@ pub use name::PersonName;
 pub use org_type::{OrgType, OrgTypeError};
 pub use organisation::Organisation;
 pub use signup::{RawSignup, SignupDetails};
-pub use status::Status;
+pub use status::{Status, UnsubscribeReason};
 pub use text::TextError;
 pub(crate) use text::quote_safely;
 pub use timezone::{TimeZoneError, TimeZoneName};

@@ -29,3 +29,30 @@ impl std::fmt::Display for Status {
         f.write_str(self.as_str())
     }
 }
+
+/// Why a registration is unsubscribed (`registrations.unsubscribe_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnsubscribeReason {
+    /// The person, or an organiser for them.
+    User,
+    /// Their address bounced hard (or softly on three days).
+    Bounced,
+    /// They marked our mail as spam.
+    Complaint,
+}
+
+impl UnsubscribeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnsubscribeReason::User => "user",
+            UnsubscribeReason::Bounced => "bounced",
+            UnsubscribeReason::Complaint => "complaint",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::User, Self::Bounced, Self::Complaint]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}

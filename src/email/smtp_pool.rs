@@ -69,7 +69,7 @@ pub fn classify(stage: Stage, reply: Option<u16>, detail: &str) -> SendError {
         None => format!("{} failed: {detail}", stage.as_str()),
     };
     if stage.is_relay() {
-        SendError::Relay { stage, text }
+        SendError::Relay { stage, reply, text }
     } else if reply.is_some_and(|code| (500..600).contains(&code)) {
         SendError::Permanent(text)
     } else {
@@ -459,6 +459,21 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let socket = open_socket("127.0.0.1", port).await.unwrap();
         assert!(socket.nodelay().unwrap(), "TCP_NODELAY is set");
+    }
+
+    #[test]
+    fn a_refused_login_or_sender_is_a_refusal_a_refused_connection_is_not() {
+        use crate::email::transport::Refusal;
+        let refusal = |stage, reply| classify(stage, reply, "x").refusal();
+        assert_eq!(refusal(Stage::Auth, Some(535)), Some(Refusal::Auth));
+        assert_eq!(refusal(Stage::Auth, Some(530)), Some(Refusal::Auth));
+        assert_eq!(refusal(Stage::Auth, Some(534)), Some(Refusal::Auth));
+        assert_eq!(refusal(Stage::Auth, Some(454)), None);
+        assert_eq!(refusal(Stage::MailFrom, Some(550)), Some(Refusal::Sender));
+        assert_eq!(refusal(Stage::MailFrom, Some(451)), None);
+        assert_eq!(refusal(Stage::Connect, None), None);
+        assert_eq!(refusal(Stage::Tls, None), None);
+        assert_eq!(refusal(Stage::Rcpt, Some(550)), None);
     }
 
     #[test]

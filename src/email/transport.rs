@@ -18,8 +18,43 @@ pub enum SendError {
     Permanent(String),
     /// The relay failed before the message was its concern (connect, TLS,
     /// AUTH, MAIL FROM): transient for every message, whatever the reply.
+    /// `reply` is the relay's code, when it answered.
     #[error("SMTP relay failure: {text}")]
-    Relay { stage: Stage, text: String },
+    Relay {
+        stage: Stage,
+        reply: Option<u16>,
+        text: String,
+    },
+}
+
+/// How the relay refused us, when a relay failure was a refusal rather than
+/// a breakdown: AUTH answered 530, 534 or 535, or the sender got a 5xx.
+/// Organisers are told once the relay accepts again; a refused connection or
+/// a TLS failure is not a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Auth,
+    Sender,
+}
+
+impl Refusal {
+    pub fn of(stage: Stage, reply: Option<u16>) -> Option<Refusal> {
+        match (stage, reply) {
+            (Stage::Auth, Some(530 | 534 | 535)) => Some(Refusal::Auth),
+            (Stage::MailFrom, Some(500..=599)) => Some(Refusal::Sender),
+            _ => None,
+        }
+    }
+}
+
+impl SendError {
+    /// The refusal this is, if it is one (see [`Refusal`]).
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            SendError::Relay { stage, reply, .. } => Refusal::of(*stage, *reply),
+            _ => None,
+        }
+    }
 }
 
 /// A configured transport.

@@ -5,25 +5,36 @@
 //! never sends a message it no longer holds, and a killed worker re-sends at
 //! most one batch. Transient failures back off exponentially; 5xx replies to
 //! RCPT or DATA and exhausted attempts mark the message `failed`; a failure of
-//! the relay itself (up to MAIL FROM) defers every message and backs the
-//! worker off.
+//! the relay itself (up to MAIL FROM) defers every message, backs the worker
+//! off and is kept in `relay_status`.
+//!
+//! Announcement deliveries are claimed after every transactional message and
+//! only as the shared pacing counters admit (see `db::pacing`); each pass also
+//! starts due schedules and finishes, or pauses, announcements (see
+//! [`super::announcing`]). Right before each send the worker reads the row's
+//! lease with its member's and announcement's status, so an unsubscribe
+//! cancels the delivery and a pause stops new sends within one poll.
 
 use super::render::Renderer;
 use super::smtp_pool::Stage;
-use super::transport::{Mailer, SendError};
+use super::transport::{Mailer, Refusal, SendError};
 use crate::clock::SharedClock;
 use crate::configuration::{EmailSettings, RetryBackoff};
-use crate::db::outbox::{self, MessageKind, OutboxRow, Outcome};
-use crate::db::registrations::Registration;
-use crate::db::{self, DbError, Pool, registrations};
-use crate::domain::Status;
+use crate::db::announcements::SendRules;
+use crate::db::outbox::{self, OutboxRow, Outcome, SendCheck};
+use crate::db::relay::RelaySeen;
+use crate::db::{self, DbError, Pool, pacing};
 use crate::ops::metrics::Metrics;
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
+
+mod announcing;
+mod batch;
+
+use batch::{Batch, no_longer_wanted, waits_for_resume};
 
 /// The worker's knobs, from `email.*`.
 #[derive(Debug, Clone)]
@@ -34,6 +45,8 @@ pub struct WorkerConfig {
     pub retry: RetryBackoff,
     pub max_attempts: i32,
     pub concurrency: usize,
+    /// Announcement deliveries per clock minute and per UTC day.
+    pub pacing: pacing::Limits,
 }
 
 impl WorkerConfig {
@@ -45,6 +58,10 @@ impl WorkerConfig {
             retry: email.retry_backoff(),
             max_attempts: i32::try_from(email.max_attempts).unwrap_or(i32::MAX),
             concurrency: email.smtp.pool_size.max(1) as usize,
+            pacing: pacing::Limits {
+                per_minute: email.announcement_rate(),
+                per_day: email.announcement_daily_cap(),
+            },
         }
     }
 
@@ -52,19 +69,6 @@ impl WorkerConfig {
     pub fn retry_at(&self, attempts: i32, now: NaiveDateTime) -> NaiveDateTime {
         now + self.retry.delay(u32::try_from(attempts).unwrap_or(0))
     }
-}
-
-/// Why a queued message should no longer go out, if it should not.
-fn no_longer_wanted(row: &OutboxRow, registration: &Registration) -> Option<&'static str> {
-    let status = registration.status();
-    let wanted = match MessageKind::parse(&row.kind) {
-        Some(MessageKind::Confirmation) => status == Status::Pending,
-        Some(MessageKind::Welcome | MessageKind::AlreadyMember) => status == Status::Confirmed,
-        Some(MessageKind::Manage) => status != Status::Unsubscribed,
-        Some(MessageKind::Announcement) => status == Status::Confirmed,
-        Some(_) | None => true,
-    };
-    (!wanted).then_some("the registration changed state before this message was sent")
 }
 
 /// One worker; run as many as you like, in one process or several.
@@ -75,26 +79,37 @@ pub struct Worker {
     clock: SharedClock,
     owner: String,
     config: WorkerConfig,
+    /// For starting schedules and queueing notices.
+    rules: SendRules,
     metrics: Option<Arc<Metrics>>,
     /// Batches in a row that the relay failed; the worker's backoff.
     relay_failures: AtomicU32,
+}
+
+/// A relay failure as a batch first met it.
+#[derive(Debug, Clone)]
+struct RelayFailure {
+    stage: Stage,
+    text: String,
+    /// Whether the relay refused the login or the sender.
+    refusal: Option<Refusal>,
 }
 
 /// What one batch learned about the relay.
 #[derive(Default)]
 struct BatchRelay {
     /// The first relay failure; once set, the batch's other messages wait.
-    failure: Mutex<Option<(Stage, String)>>,
+    failure: Mutex<Option<RelayFailure>>,
     sessions_failed: AtomicU32,
     sent: AtomicU32,
 }
 
 impl BatchRelay {
     fn failure(&self) -> Option<String> {
-        self.lock().as_ref().map(|(_, text)| text.clone())
+        self.lock().as_ref().map(|f| f.text.clone())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Stage, String)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<RelayFailure>> {
         self.failure.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -112,6 +127,7 @@ impl Worker {
         renderer: Renderer,
         clock: SharedClock,
         config: WorkerConfig,
+        rules: SendRules,
         metrics: Option<Arc<Metrics>>,
     ) -> Self {
         Self {
@@ -121,6 +137,7 @@ impl Worker {
             clock,
             owner: format!("worker-{}", uuid::Uuid::now_v7()),
             config,
+            rules,
             metrics,
             relay_failures: AtomicU32::new(0),
         }
@@ -138,46 +155,36 @@ impl Worker {
     }
 
     async fn run_batch(&self, limit: i64) -> Result<usize, DbError> {
+        self.start_due_schedules().await;
         let now = self.clock.now_naive();
         let (owner, until) = (self.owner.clone(), now + self.config.lease);
-        let (rows, people) = db::blocking(&self.pool, move |conn| {
-            let rows = outbox::claim_due(conn, &owner, now, until, limit)?;
-            let ids: Vec<String> = rows
-                .iter()
-                .filter_map(|r| r.registration_id.clone())
-                .collect();
-            let people: HashMap<String, Registration> = registrations::find_many(conn, &ids)?
-                .into_iter()
-                .map(|person| (person.id.clone(), person))
-                .collect();
-            Ok((rows, people))
+        let pacing = self.config.pacing;
+        let (rows, batch) = db::blocking(&self.pool, move |conn| {
+            let rows = outbox::claim_due(conn, &owner, now, until, limit, pacing)?;
+            let batch = Batch::load(conn, &rows)?;
+            Ok((rows, batch))
         })
         .await?;
         let handled = rows.len();
         if handled == 0 {
+            self.finish_announcements(&[]).await;
             return Ok(0);
         }
         let relay = BatchRelay::default();
-        let work: Vec<_> = rows
-            .into_iter()
+        let outcomes: Vec<(OutboxRow, Outcome)> = futures_util::stream::iter(rows)
             // One person may have several messages in a batch.
-            .map(|row| {
-                let person = row
-                    .registration_id
-                    .as_ref()
-                    .and_then(|id| people.get(id))
-                    .cloned();
-                (row, person)
-            })
-            .collect();
-        let outcomes: Vec<(OutboxRow, Outcome)> = futures_util::stream::iter(work)
-            .map(|(row, person)| self.deliver(row, person, &relay))
+            .map(|row| self.deliver(row, &batch, &relay))
             .buffer_unordered(self.config.concurrency)
             .filter_map(std::future::ready)
             .collect()
             .await;
-        self.record(outcomes).await;
+        let failure = relay.lock().clone();
+        self.record(&outcomes, &relay, failure.as_ref()).await;
         self.note_relay(&relay);
+        if let Some(failure) = failure.filter(|f| f.refusal == Some(Refusal::Auth)) {
+            self.pause_for_relay(&failure.text).await;
+        }
+        self.finish_announcements(&outcomes).await;
         Ok(handled)
     }
 
@@ -242,16 +249,16 @@ impl Worker {
     async fn deliver(
         &self,
         row: OutboxRow,
-        registration: Option<Registration>,
+        batch: &Batch,
         relay: &BatchRelay,
     ) -> Option<(OutboxRow, Outcome)> {
-        // Erased while queued: the row went with it.
-        let registration = registration?;
+        // Erased (or an organiser removed) while queued: the row went with them.
+        let to = batch.address(&row)?.to_owned();
         let now = self.clock.now_naive();
-        match self.lease_held(&row, now).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(outbox_id = %row.id, "lease ran out before sending; another worker has the message");
+        let check = match self.send_check(&row, now).await {
+            Ok(Some(check)) => check,
+            Ok(None) => {
+                tracing::warn!(outbox_id = %row.id, "lease ran out before sending, or the message was withdrawn");
                 return None;
             }
             Err(error) => {
@@ -260,18 +267,18 @@ impl Worker {
                 let error = DATABASE_ERROR.to_owned();
                 return Some((row, Outcome::Deferred { at, error }));
             }
-        }
-        if let Some(reason) = no_longer_wanted(&row, &registration) {
+        };
+        if let Some(reason) = no_longer_wanted(&row, &check) {
             let reason = reason.to_owned();
             return Some((row, Outcome::Cancelled { reason }));
         }
+        if waits_for_resume(&row, &check) {
+            return Some((row, Outcome::Released));
+        }
         let built = self
             .renderer
-            .render(&row, &Default::default())
-            .and_then(|rendered| {
-                self.renderer
-                    .message(rendered, &registration.email, &row.message_id)
-            });
+            .render(&row, &batch.related(&row))
+            .and_then(|rendered| self.renderer.message(rendered, &to, &row.message_id));
         let message = match built {
             Ok(message) => message,
             Err(error) => {
@@ -289,15 +296,25 @@ impl Worker {
     }
 
     /// Whether this worker still holds the message's lease, right before its
-    /// send (a read); renewed only when less than half of it is left.
-    async fn lease_held(&self, row: &OutboxRow, now: NaiveDateTime) -> Result<bool, DbError> {
+    /// send, with the member's and announcement's current status (a read);
+    /// the lease is renewed only when less than half of it is left.
+    async fn send_check(
+        &self,
+        row: &OutboxRow,
+        now: NaiveDateTime,
+    ) -> Result<Option<SendCheck>, DbError> {
         let (id, owner) = (row.id.clone(), self.owner.clone());
         let (lease, renew_by) = (self.config.lease, now + self.config.lease / 2);
         db::blocking(&self.pool, move |c| {
-            Ok(match outbox::lease_end(c, &id, &owner)? {
-                Some(end) if end > renew_by => true,
-                Some(end) if end > now => outbox::renew_lease(c, &id, &owner, now, now + lease)?,
-                _ => false,
+            let Some(check) = outbox::send_check(c, &id, &owner)? else {
+                return Ok(None);
+            };
+            Ok(match check.leased_until {
+                Some(end) if end > renew_by => Some(check),
+                Some(end) if end > now => {
+                    outbox::renew_lease(c, &id, &owner, now, now + lease)?.then_some(check)
+                }
+                _ => None,
             })
         })
         .await
@@ -322,12 +339,17 @@ impl Worker {
                 relay.sent.fetch_add(1, Ordering::Relaxed);
                 Outcome::Sent
             }
-            Err(SendError::Relay { stage, text }) => {
+            Err(SendError::Relay { stage, reply, text }) => {
+                let refusal = Refusal::of(stage, reply);
                 relay.sessions_failed.fetch_add(1, Ordering::Relaxed);
                 if let Some(metrics) = &self.metrics {
                     metrics.relay_failure(stage.as_str());
                 }
-                relay.lock().get_or_insert((stage, text.clone()));
+                relay.lock().get_or_insert(RelayFailure {
+                    stage,
+                    text: text.clone(),
+                    refusal,
+                });
                 Outcome::Deferred {
                     at: self.relay_retry_at(),
                     error: text,
@@ -348,7 +370,7 @@ impl Worker {
 
     /// Logs what the batch learned about the relay and moves the backoff.
     fn note_relay(&self, relay: &BatchRelay) {
-        if let Some((stage, text)) = relay.lock().take() {
+        if let Some(RelayFailure { stage, text, .. }) = relay.lock().take() {
             let failures = self.relay_failures.fetch_add(1, Ordering::Relaxed) + 1;
             tracing::error!(
                 stage = stage.as_str(),
@@ -364,10 +386,15 @@ impl Worker {
         }
     }
 
-    /// Records a batch's outcomes in one transaction, each fenced by the lease.
-    /// Tried a few times: a sent message that stays unrecorded goes out again
-    /// once its lease runs out.
-    async fn record(&self, outcomes: Vec<(OutboxRow, Outcome)>) {
+    /// Records a batch's outcomes in one transaction, each fenced by the lease,
+    /// with what the batch saw of the relay. Tried a few times: a sent message
+    /// that stays unrecorded goes out again once its lease runs out.
+    async fn record(
+        &self,
+        outcomes: &[(OutboxRow, Outcome)],
+        relay: &BatchRelay,
+        failure: Option<&RelayFailure>,
+    ) {
         if outcomes.is_empty() {
             return;
         }
@@ -377,16 +404,36 @@ impl Worker {
                 .map(|(row, outcome)| (row.id.clone(), outcome.clone()))
                 .collect(),
         );
+        let seen: Arc<Option<(&'static str, String, bool)>> =
+            Arc::new(failure.map(|f| (f.stage.as_str(), f.text.clone(), f.refusal.is_some())));
+        let accepted = relay.sent.load(Ordering::Relaxed) > 0;
         let mut tries = 0;
         let recorded = loop {
             tries += 1;
             let (owner, now, shared) = (self.owner.clone(), self.clock.now_naive(), batch.clone());
+            let (seen, domain) = (seen.clone(), self.rules.mail_domain.clone());
             match db::blocking(&self.pool, move |c| {
-                outbox::record_outcomes(c, &owner, &shared, now)
+                let relay = match seen.as_ref() {
+                    Some((stage, error, refused)) => RelaySeen::Failed {
+                        stage,
+                        error,
+                        refused: *refused,
+                    },
+                    None if accepted => RelaySeen::Accepted,
+                    None => RelaySeen::Nothing,
+                };
+                outbox::record_batch(c, &owner, &shared, relay, &domain, now)
             })
             .await
             {
-                Ok(recorded) => break recorded,
+                Ok((recorded, noticed)) => {
+                    if noticed {
+                        tracing::info!(
+                            "the SMTP relay accepts us again; organisers are told it had refused"
+                        );
+                    }
+                    break recorded;
+                }
                 Err(error) if tries < 3 => {
                     tracing::warn!(%error, "could not record a batch of delivery outcomes; trying again");
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -399,6 +446,9 @@ impl Worker {
         };
         for ((row, outcome), recorded) in outcomes.iter().zip(recorded) {
             let label = outcome.label();
+            if matches!(outcome, Outcome::Released) {
+                continue;
+            }
             if recorded {
                 tracing::info!(outbox_id = %row.id, kind = %row.kind, result = label, "delivery attempt recorded");
                 if let Some(metrics) = &self.metrics {

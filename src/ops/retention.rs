@@ -1,12 +1,13 @@
 //! Periodic housekeeping: registrations never confirmed are erased
 //! `signup.pending_retention_days` after their last signup or resend (ledger
 //! actor `retention`) and VACUUM runs on PostgreSQL after erasing, the
-//! counters of expired signup cookies go, and the rate limiter and login
-//! throttle forget buckets that are full again.
+//! counters of expired signup cookies go, announcement pacing counters older
+//! than two days go, and the rate limiter and login throttle forget buckets
+//! that are full again.
 
 use crate::clock::SharedClock;
 use crate::crypto::Keys;
-use crate::db::{self, DbError, Pool, attempts, erasure};
+use crate::db::{self, DbError, Pool, attempts, erasure, pacing};
 use crate::limits::limiter::RateLimiter;
 use crate::limits::throttle::LoginThrottle;
 use chrono::TimeDelta;
@@ -15,6 +16,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// How long a pacing counter is kept after its minute or day (it matters only
+/// while its period lasts).
+const KEEP_PACING_COUNTERS: TimeDelta = TimeDelta::days(2);
 
 /// What a sweep works on.
 pub struct Retention {
@@ -39,6 +43,7 @@ impl Retention {
                 erasure::vacuum_erased_tables(c)?;
             }
             attempts::delete_expired_cookie_counters(c, now)?;
+            pacing::delete_before(c, now - KEEP_PACING_COUNTERS)?;
             Ok(erased)
         })
         .await?;

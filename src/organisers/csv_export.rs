@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use tokio::sync::mpsc;
 
 /// The columns, in order.
-pub const HEADER: [&str; 15] = [
+pub const HEADER: [&str; 16] = [
     "id",
     "email",
     "name",
@@ -28,6 +28,7 @@ pub const HEADER: [&str; 15] = [
     "consent_text_version",
     "consent_ip",
     "source",
+    "unsubscribe_reason",
 ];
 
 const PAGE_ROWS: i64 = 1000;
@@ -176,6 +177,13 @@ fn write_row(
             .and_then(|c| c.ip.as_deref())
             .unwrap_or_default(),
         &r.source,
+        // Only while unsubscribed: a pending row a bounce stopped keeps its
+        // reason internally, but is not "unsubscribed".
+        if r.status == "unsubscribed" {
+            optional(&r.unsubscribe_reason)
+        } else {
+            ""
+        },
     ] {
         writer.write_field(neutralise(text).as_bytes())?;
     }

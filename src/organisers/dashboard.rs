@@ -3,6 +3,7 @@
 
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
 use crate::db::export_rows::{self as exports, ExportRecord};
+use crate::db::relay::{self, RelayStatus};
 use crate::db::{DbConnection, DbError, deliveries, registrations};
 use crate::domain::{Country, OrgType, Status};
 use crate::organisers::charts::BarChart;
@@ -24,6 +25,7 @@ pub struct DashboardData {
     pub exports: Vec<ExportRecord>,
     /// Announcement deliveries sent, counted apart from confirmations.
     pub announcement_mail_sent: i64,
+    pub relay: Option<RelayStatus>,
 }
 
 impl DashboardData {
@@ -39,8 +41,22 @@ impl DashboardData {
             failed: queries::failed_messages(conn, 20)?,
             exports: exports::recent(conn, 10)?,
             announcement_mail_sent: deliveries::announcement_mail_sent(conn)?,
+            relay: relay::find(conn)?,
         })
     }
+}
+
+/// The dashboard's line about the mail relay while it fails (nothing while
+/// it is fine): since when, at which SMTP stage, and its last error.
+pub fn relay_line(status: Option<&RelayStatus>) -> Option<String> {
+    let status = status?;
+    let since = status.failing_since.as_ref()?;
+    Some(format!(
+        "Mail relay failing since {}: {}: {}",
+        crate::web::pages::show_time(since),
+        status.stage.as_deref().unwrap_or("unknown stage"),
+        status.last_error.as_deref().unwrap_or("no error recorded"),
+    ))
 }
 
 /// Totals for every status, zeros included, in life-cycle order.

@@ -2,7 +2,7 @@
 //! [`json_routes`], both mounts each route and documents it: the path and method
 //! come from the handler's own `#[utoipa::path]`, so the two cannot disagree.
 
-use super::signup;
+use super::{bounces, signup};
 use crate::web::body::SignupRequest;
 use crate::web::json_errors::json_errors;
 use crate::web::responses::ErrorBody;
@@ -19,6 +19,7 @@ const PREFIX: &str = "/api";
 /// Every JSON route, once. Add a route here and it is mounted and documented.
 fn json_routes(table: &mut impl RouteTable) {
     table.add::<signup::__path_submit_api, _, _>(signup::submit_api);
+    table.add::<bounces::__path_receive, _, _>(bounces::receive);
     table.add::<__path_document, _, _>(document);
 }
 
@@ -96,6 +97,7 @@ impl RouteTable for Document {
     signup::SignupAccepted,
     signup::SignupStatus,
     signup::InvalidSignup,
+    bounces::BounceAccepted,
     ErrorBody
 )))]
 struct Frame;

@@ -3,6 +3,7 @@
 mod admin;
 pub mod api;
 mod archive;
+mod bounces;
 mod confirm;
 mod health;
 mod manage;

@@ -124,7 +124,7 @@ async fn organiser(
     Ok(None)
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(AUTHORIZATION)?
         .to_str()

@@ -17,6 +17,7 @@ pub mod json_errors;
 pub mod link_token;
 pub mod pages;
 pub mod rate_limit;
+pub mod raw_message;
 pub mod render;
 pub(crate) mod request_log;
 pub mod responses;

@@ -263,6 +263,18 @@ pub struct SubscriberView {
     pub consents: Vec<crate::db::consents::Consent>,
     pub ledger: Vec<crate::db::ledger::LedgerEntry>,
     pub messages: Vec<crate::db::outbox::OutboxRow>,
+    pub bounces: Vec<crate::db::bounces::BounceEntry>,
+}
+
+impl SubscriberView {
+    /// Unsubscribed because the address bounced, after confirming: an
+    /// organiser may reinstate (a complaint is the person's own word).
+    pub fn can_reinstate(&self) -> bool {
+        let r = &self.registration;
+        r.status() == crate::domain::Status::Unsubscribed
+            && r.unsubscribe_reason.as_deref() == Some("bounced")
+            && r.confirmed_at.is_some()
+    }
 }
 
 #[derive(Template)]
@@ -303,6 +315,8 @@ pub struct DashboardPage {
     pub queued: i64,
     pub failed_count: i64,
     pub oldest_due: String,
+    /// "Mail relay failing since …" while it fails.
+    pub relay: Option<String>,
     pub failed: Vec<crate::db::aggregates::FailedMessage>,
     pub exports: Vec<crate::db::export_rows::ExportRecord>,
     pub announcement_mail_sent: i64,

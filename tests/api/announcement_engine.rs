@@ -144,3 +144,36 @@ async fn a_delivery_renders_as_list_mail_with_the_members_own_unsubscribe_link(b
     assert_eq!(Some(target.id), row.registration_id);
     announcements::apply(&mut conn, &rules, &id, Action::Cancel, None, now).unwrap();
 }
+
+on_both_backends!(erasing_a_person_removes_test_sends_to_their_address);
+
+async fn erasing_a_person_removes_test_sends_to_their_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.confirmed_member("ana@example.org").await;
+    let mut conn = app.db();
+    let draft =
+        AnnouncementDraft::parse("Hi", "Body", &RawAudience::default(), false, &[]).unwrap();
+    let now = app.clock.now_naive();
+    let id = announcements::create(&mut conn, &draft, "cli:test", now).unwrap();
+    let addresses = rollcall::domain::announcement::parse_test_addresses([
+        "ANA@example.org, other@example.org",
+    ])
+    .unwrap();
+    let queued =
+        announcements::queue_tests(&mut conn, &id, &addresses, "cli:test", 20, "127.0.0.1", now)
+            .unwrap();
+    assert_eq!(queued, announcements::TestSend::Queued(2));
+    let erased = app.rollcall(&["erase", "ana@example.org"]);
+    assert!(
+        erased.status.success(),
+        "{}",
+        String::from_utf8_lossy(&erased.stderr)
+    );
+    let left: Vec<_> = app
+        .outbox()
+        .into_iter()
+        .filter_map(|r| r.test_address)
+        .collect();
+    assert_eq!(left, ["other@example.org"]);
+    app.deliver().await;
+}

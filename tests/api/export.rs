@@ -16,7 +16,7 @@ on_both_backends!(
     bad_filters_are_a_400,
 );
 
-const HEADER: &str = "id,email,name,organisation,org_type,country,timezone,interests,status,created_at,confirmed_at,unsubscribed_at,consent_text_version,consent_ip,source\r\n";
+const HEADER: &str = "id,email,name,organisation,org_type,country,timezone,interests,status,created_at,confirmed_at,unsubscribed_at,consent_text_version,consent_ip,source,unsubscribe_reason\r\n";
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn export(app: &TestApp, query: &str) -> Vec<u8> {
@@ -58,7 +58,7 @@ async fn the_header_columns_and_line_endings_are_exact(backend: Backend) {
     let row = body.strip_prefix(HEADER).unwrap();
     assert!(row.ends_with("\r\n") && row.matches("\r\n").count() == 1);
     let cells: Vec<&str> = row.trim_end().split(',').collect();
-    assert_eq!(cells.len(), 15);
+    assert_eq!(cells.len(), 16);
     assert_eq!(cells[1], "pita@example.org");
     assert_eq!(cells[5], "AU");
     let interests = format!(
@@ -72,6 +72,7 @@ async fn the_header_columns_and_line_endings_are_exact(backend: Backend) {
     assert_eq!(cells[12], app.settings.signup.consent_text_version);
     assert_eq!(cells[13], "127.0.0.1");
     assert_eq!(cells[14], "api");
+    assert_eq!(cells[15], "", "no unsubscribe reason while confirmed");
 }
 
 async fn filters_and_the_bom_apply(backend: Backend) {

@@ -19,15 +19,15 @@ on_both_backends!(a_worker_does_not_send_messages_whose_lease_ran_out_while_it_w
 /// A TCP relay to an SMTP server that holds the first connection (no greeting
 /// reaches the client) until opened; later connections pass straight through.
 /// It stands for a slow server without any sleeping.
-struct GatedRelay {
-    port: u16,
+pub struct GatedRelay {
+    pub port: u16,
     open: watch::Sender<bool>,
     connections: watch::Receiver<usize>,
     task: JoinHandle<()>,
 }
 
 impl GatedRelay {
-    async fn start(upstream: SocketAddr) -> GatedRelay {
+    pub async fn start(upstream: SocketAddr) -> GatedRelay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (open, opened) = watch::channel(false);
@@ -56,7 +56,7 @@ impl GatedRelay {
     }
 
     /// Waits until the first connection is being held.
-    async fn first_connection(&mut self) {
+    pub async fn first_connection(&mut self) {
         let held = self.connections.wait_for(|n| *n >= 1);
         tokio::time::timeout(std::time::Duration::from_secs(30), held)
             .await
@@ -64,7 +64,7 @@ impl GatedRelay {
             .unwrap();
     }
 
-    fn open(&self) {
+    pub fn open(&self) {
         self.open.send_replace(true);
     }
 }

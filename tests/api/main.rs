@@ -13,10 +13,17 @@ mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod announce_cli;
 mod announcement_browser;
+mod announcement_crash;
 mod announcement_engine;
+mod announcement_pacing;
 mod announcement_pages;
+mod announcement_relay;
+mod announcement_sending;
+mod announcing;
 mod behind_nginx;
+mod bounces;
 mod bound_details;
 mod browser;
 mod code_rule;

@@ -1,6 +1,7 @@
 -- Back to an outbox of registration mail only: rows of the new kinds go.
 DELETE FROM outbox WHERE registration_id IS NULL
     OR kind NOT IN ('confirmation', 'already_member', 'welcome', 'manage');
+DROP INDEX outbox_due_kind;
 DROP INDEX outbox_requested_by;
 DROP INDEX outbox_announcement_status;
 DROP INDEX outbox_announcement_member;

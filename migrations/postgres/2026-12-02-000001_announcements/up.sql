@@ -57,3 +57,5 @@ ALTER TABLE outbox ADD CONSTRAINT outbox_organiser_rows CHECK (kind NOT IN ('not
 CREATE UNIQUE INDEX outbox_announcement_member ON outbox (announcement_id, registration_id);
 CREATE INDEX outbox_announcement_status ON outbox (announcement_id, status);
 CREATE INDEX outbox_requested_by ON outbox (requested_by, created_at);
+-- The claim of transactional kinds, while many announcement deliveries are due.
+CREATE INDEX outbox_due_kind ON outbox (status, kind, next_attempt_at);

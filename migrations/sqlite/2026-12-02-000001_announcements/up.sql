@@ -85,6 +85,8 @@ CREATE INDEX outbox_registration ON outbox (registration_id);
 CREATE UNIQUE INDEX outbox_announcement_member ON outbox (announcement_id, registration_id);
 CREATE INDEX outbox_announcement_status ON outbox (announcement_id, status);
 CREATE INDEX outbox_requested_by ON outbox (requested_by, created_at);
+-- The claim of transactional kinds, while many announcement deliveries are due.
+CREATE INDEX outbox_due_kind ON outbox (status, kind, next_attempt_at);
 
 CREATE TABLE delivery_attempts (
     id TEXT PRIMARY KEY NOT NULL,

@@ -118,6 +118,7 @@ fn page(
         queued: data.outbox.queued,
         failed_count: data.outbox.failed,
         oldest_due: show_optional_time(&data.outbox.oldest_due),
+        relay: dashboard::relay_line(data.relay.as_ref()),
         failed: data.failed,
         exports: data.exports,
         announcement_mail_sent: data.announcement_mail_sent,

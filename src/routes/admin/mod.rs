@@ -25,6 +25,10 @@ pub fn scope(max_body_bytes: usize) -> actix_web::Scope {
             "/subscribers/{id}/erase",
             web::post().to(subscribers::erase),
         )
+        .route(
+            "/subscribers/{id}/reinstate",
+            web::post().to(subscribers::reinstate),
+        )
         .route("/outbox/{id}/retry", web::post().to(subscribers::retry))
         .configure(announcements::routes)
 }

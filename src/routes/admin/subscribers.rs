@@ -1,6 +1,7 @@
 //! Finding one person: exact, case-insensitive search by address, with their
 //! status, consent records, ledger and messages; erase, and retry a failed message.
 
+use crate::db::bounces::{self, Reinstate};
 use crate::db::{self, DbConnection, DbError, consents, erasure, ledger, outbox, registrations};
 use crate::domain::EmailAddress;
 use crate::web::admin_auth::SignedIn;
@@ -55,6 +56,7 @@ fn subscriber(c: &mut DbConnection, email_key: &str) -> Result<Option<Subscriber
         consents: consents::for_registration(c, &id)?,
         ledger: ledger::for_registration(c, &id)?,
         messages: outbox::for_registration(c, &id)?,
+        bounces: bounces::for_registration(c, &id)?,
         registration,
     }))
 }
@@ -77,6 +79,36 @@ pub async fn erase(
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, "/admin/subscribers"))
         .finish())
+}
+
+/// `POST /admin/subscribers/{id}/reinstate`: confirmed again after a bounce → 303
+/// back; anything else (a complaint, never confirmed) → 409.
+pub async fn reinstate(
+    organiser: SignedIn,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (id, now, actor) = (
+        path.into_inner(),
+        state.clock.now_naive(),
+        organiser.actor(),
+    );
+    let done = db::blocking(&state.pool, move |c| {
+        bounces::reinstate(c, &id, &actor, now)
+    })
+    .await?;
+    Ok(match done {
+        Reinstate::Done => HttpResponse::SeeOther()
+            .insert_header((LOCATION, back(&req)))
+            .finish(),
+        Reinstate::NotAllowed => HttpResponse::Conflict()
+            .content_type("text/plain; charset=utf-8")
+            .body("Only a member unsubscribed because their address bounced, after confirming, can be reinstated."),
+        Reinstate::NotFound => HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("No such registration."),
+    })
 }
 
 pub async fn retry(
