@@ -169,6 +169,7 @@ pub async fn build_state(
     );
     Ok(web::Data::new(AppState {
         rules: signup_rules(&settings, &keys),
+        send_rules: send_rules(&settings, &keys),
         login_throttle: Arc::new(LoginThrottle::new(buckets("login", login_rule))),
         password_checks: tokio::sync::Semaphore::new(settings.admin.password_check_slots()),
         export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),

@@ -78,6 +78,9 @@ pub struct Actions {
     pub resume: bool,
     pub cancel: bool,
     pub unschedule: bool,
+    /// Failed deliveries can be requeued while the worker still sends the
+    /// announcement's deliveries: while it is sending or paused.
+    pub retry: bool,
 }
 
 impl Actions {
@@ -89,6 +92,10 @@ impl Actions {
             resume: can(Action::Resume),
             cancel: can(Action::Cancel),
             unschedule: can(Action::Unschedule),
+            retry: matches!(
+                status,
+                AnnouncementStatus::Sending | AnnouncementStatus::Paused
+            ),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub keys: Keys,
     pub rules: SignupRules,
+    /// What starting an announcement needs: the token key and the mail domain.
+    pub send_rules: crate::db::announcements::SendRules,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
     pub login_throttle: Arc<LoginThrottle>,
@@ -40,14 +42,6 @@ impl AppState {
     /// Cookies are `Secure` when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.settings.server.base_url.is_https()
-    }
-
-    /// What starting an announcement needs: the token key and the mail domain.
-    pub fn send_rules(&self) -> crate::db::announcements::SendRules {
-        crate::db::announcements::SendRules {
-            keys: self.keys.clone(),
-            mail_domain: self.rules.mail_domain.clone(),
-        }
     }
 
     /// Organiser login over this state's storage and throttle.

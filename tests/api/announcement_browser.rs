@@ -1,6 +1,7 @@
 //! An organiser in headless Chromium: logs in, composes an announcement,
-//! previews it, sends a test to themselves and sends it to its audience, at
-//! 360 px and at desktop width, on both backends. Screenshots of every step go
+//! previews it, sends a test to themselves, sends it to its audience and sees
+//! it sent once the worker has delivered it, at 360 px and at desktop width,
+//! on both backends. Screenshots of every step go
 //! to `tests/output/browser/announce-{backend}-{width}-….png`.
 
 use crate::chromium::{Browser, DESKTOP_WIDTH};
@@ -127,4 +128,18 @@ async fn compose_test_and_send(app: &TestApp, browser: &Browser, width: &str, su
     );
     browser.assert_no_horizontal_scroll().await;
     browser.screenshot(&shot("4-sending")).await;
+
+    app.deliver().await;
+    let test_mail = app
+        .mail_to(ORGANISER)
+        .into_iter()
+        .find(|mail| mail.subject().as_deref() == Some(&format!("[Test] {subject}")));
+    assert!(test_mail.is_some(), "the organiser got the test");
+    browser.open(&page).await;
+    assert_eq!(browser.find("#status").await.text().await.unwrap(), "sent");
+    let progress = browser.find("#progress").await.text().await.unwrap();
+    let progress = progress.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(progress.contains("Queued 0 Sent 3"), "{progress}");
+    browser.assert_no_horizontal_scroll().await;
+    browser.screenshot(&shot("5-sent")).await;
 }

@@ -3,10 +3,11 @@
 //! the audience count, the transitions, schedules in a chosen zone, the
 //! hourly cap on test sends, and what the archive shows.
 
-use crate::helpers::{Backend, TestApp, extract_csrf, seed_registrations, spawn_app};
+use crate::helpers::{
+    Backend, TestApp, extract_csrf, seed_registrations, spawn_app, spawn_app_with,
+};
 use crate::on_both_backends;
 use chrono::Duration;
-use rollcall::clock::Clock;
 use rollcall::db::announcements::{self, DeliveryCounts};
 use rollcall::email::render::Renderer;
 
@@ -335,6 +336,20 @@ async fn the_page_previews_the_members_mail_and_counts_who_it_reaches(backend: B
     assert!(page.contains(r#"<table id="progress">"#));
     assert!(page.contains("<th scope=\"row\">Queued</th><td>20</td>"));
     assert!(!page.contains("token="));
+
+    // What a member received is the preview, but for their own unsubscribe link.
+    app.deliver().await;
+    assert_eq!(status_of(&app, &id), "sent");
+    let mail = app
+        .mail_to("person1@example.org")
+        .pop()
+        .expect("person1 is in NZ");
+    let own_link = mail.header("List-Unsubscribe").unwrap();
+    let own_link = own_link.trim_start_matches('<').trim_end_matches('>');
+    assert!(own_link.contains("/unsubscribe?token="), "{own_link}");
+    let received = mail.html_body().unwrap().replace("\r\n", "\n");
+    assert!(received.contains(own_link));
+    assert_eq!(received.replace(own_link, "#"), srcdoc);
 }
 
 async fn only_drafts_are_edited_and_every_action_follows_the_table(backend: Backend) {
@@ -659,21 +674,10 @@ async fn the_archive_shows_only_sent_archived_announcements_without_tokens(backe
         .status(),
         303
     );
-    // This branch's worker does not send announcement deliveries yet: mark the
-    // two started ones' deliveries sent in SQL, then let the engine finish them.
-    let now = app.clock.now_naive();
-    for id in [&archived, &private] {
-        use diesel::connection::SimpleConnection;
-        app.db()
-            .batch_execute(&format!(
-                "UPDATE outbox SET status = 'sent', sent_at = '{now}' \
-                 WHERE announcement_id = '{id}' AND kind = 'announcement'"
-            ))
-            .unwrap();
-    }
-    let finished = announcements::finish_done(&mut app.db(), "127.0.0.1", now).unwrap();
-    assert_eq!(finished.len(), 2);
+    app.deliver().await;
     assert_eq!(status_of(&app, &archived), "sent");
+    assert_eq!(status_of(&app, &private), "sent");
+    assert_eq!(deliveries(&app, &archived).sent, 4);
 
     let list = app
         .client
@@ -743,74 +747,64 @@ async fn the_archive_shows_only_sent_archived_announcements_without_tokens(backe
 }
 
 async fn progress_shows_the_rate_the_finish_and_failed_deliveries_to_retry(backend: Backend) {
-    use diesel::connection::SimpleConnection;
-    let app = organiser_app(backend).await;
-    seed_registrations(&mut app.db(), 8);
-    let id = simple_draft(&app, "Progress").await;
+    let app = spawn_app_with(
+        backend,
+        serde_json::json!({"email": {"announcement_rate_per_minute": 4}}),
+    )
+    .await;
+    app.add_organiser(ORGANISER, PASSWORD);
+    assert_eq!(app.log_in(ORGANISER, PASSWORD).await.status(), 303);
+    seed_registrations(&mut app.db(), 10);
+    let id = simple_draft(&app, "Paced").await;
     let page_path = format!("/admin/announcements/{id}");
+    let act = |action: &str| format!("{page_path}/{action}");
+    assert_eq!(post_with_token(&app, &act("send"), &[]).await.status(), 303);
+
+    // Four a minute: the first minute sends four; six wait.
+    app.deliver().await;
+    let progress = progress_of(&admin_page(&app, &page_path).await);
+    for (label, value) in [
+        ("Queued", "6"),
+        ("Sent", "4"),
+        ("Failed", "0"),
+        ("Current rate", "4 a minute"),
+        ("Estimated finish", "2026-11-26 09:02 UTC"),
+    ] {
+        assert_row(&progress, label, value);
+    }
+
+    // The relay refuses the next minute's four for good.
+    app.smtp
+        .reject_rcpt("@example.org", "554 5.7.1 message refused");
+    app.clock.advance(Duration::minutes(1));
+    app.deliver().await;
     assert_eq!(
-        post_with_token(&app, &format!("{page_path}/send"), &[])
-            .await
-            .status(),
+        post_with_token(&app, &act("pause"), &[]).await.status(),
         303
     );
-    // This branch's worker does not send announcement deliveries yet: record
-    // outcomes as it would, in SQL. Three sent half a minute ago, one sent
-    // long ago (not in the current rate), one failed for good.
-    let now = app.clock.now_naive();
-    let (recent, earlier) = (now - Duration::seconds(30), now - Duration::minutes(10));
-    let ids: Vec<String> = {
-        use diesel::prelude::*;
-        use rollcall::db::schema::outbox;
-        outbox::table
-            .filter(outbox::announcement_id.eq(&id))
-            .order(outbox::id.asc())
-            .select(outbox::id)
-            .load(&mut app.db())
-            .unwrap()
-    };
-    let set = |outbox_id: &str, assignments: String| {
-        app.db()
-            .batch_execute(&format!(
-                "UPDATE outbox SET {assignments} WHERE id = '{outbox_id}'"
-            ))
-            .unwrap();
-    };
-    for outbox_id in &ids[..3] {
-        set(outbox_id, format!("status = 'sent', sent_at = '{recent}'"));
-    }
-    set(&ids[3], format!("status = 'sent', sent_at = '{earlier}'"));
-    set(
-        &ids[4],
-        "status = 'failed', attempts = 1, last_error = '550 5.1.1 no such user'".to_owned(),
-    );
-
     let page = admin_page(&app, &page_path).await;
-    let progress = between(&page, r#"<table id="progress">"#, "</table>");
-    for (label, value) in [
-        ("Queued", "3"),
-        ("Sent", "4"),
-        ("Failed", "1"),
-        ("Current rate", "3 a minute"),
-        ("Estimated finish", "2026-11-26 09:01 UTC"),
-    ] {
-        assert!(
-            progress.contains(&format!(r#"<th scope="row">{label}</th><td>{value}</td>"#)),
-            "{label} {value} in {progress}"
-        );
-    }
-    let failed = &ids[4];
-    let retry = format!(r#"<form method="post" action="/admin/outbox/{failed}/retry">"#);
-    assert!(
-        page.contains(&retry),
-        "a Retry button for the failed delivery"
+    let progress = progress_of(&page);
+    assert_row(&progress, "Queued", "2");
+    assert_row(&progress, "Failed", "4");
+    assert_row(&progress, "Current rate", "0 a minute");
+    assert_row(&progress, "Estimated finish", "—");
+    let failed = between(&page, r#"<table id="failed">"#, "</table>");
+    assert_eq!(
+        failed.matches(r#"action="/admin/outbox/"#).count(),
+        4,
+        "a Retry button each"
     );
-    assert!(page.contains("550 5.1.1 no such user"));
+    assert!(
+        failed.contains("rcpt refused: SMTP 554"),
+        "the last error: {failed}"
+    );
+    let retried_id = between(failed, r#"action="/admin/outbox/"#, "/retry").to_owned();
 
+    app.smtp.clear_failures();
     let token = admin_token(&app).await;
     let retried = app
         .client
-        .post(app.url(&format!("/admin/outbox/{failed}/retry")))
+        .post(app.url(&format!("/admin/outbox/{retried_id}/retry")))
         .header("referer", app.url(&page_path))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("csrf_token={token}"))
@@ -825,9 +819,42 @@ async fn progress_shows_the_rate_the_finish_and_failed_deliveries_to_retry(backe
     );
     assert_eq!(
         deliveries(&app, &id).queued,
-        4,
-        "the failed delivery is queued again"
+        3,
+        "the retried delivery is queued again"
+    );
+
+    assert_eq!(
+        post_with_token(&app, &act("resume"), &[]).await.status(),
+        303
+    );
+    for _ in 0..3 {
+        app.clock.advance(Duration::minutes(1));
+        app.deliver().await;
+    }
+    assert_eq!(status_of(&app, &id), "sent");
+    assert_eq!(
+        deliveries(&app, &id),
+        DeliveryCounts {
+            sent: 7,
+            failed: 3,
+            ..Default::default()
+        }
     );
     let page = admin_page(&app, &page_path).await;
-    assert!(!page.contains(&retry));
+    let failed = between(&page, r#"<table id="failed">"#, "</table>");
+    assert!(
+        !failed.contains("/retry"),
+        "no Retry once sent: the worker sends no more of it"
+    );
+}
+
+fn progress_of(page: &str) -> String {
+    between(page, r#"<table id="progress">"#, "</table>").to_owned()
+}
+
+fn assert_row(table: &str, label: &str, value: &str) {
+    assert!(
+        table.contains(&format!(r#"<th scope="row">{label}</th><td>{value}</td>"#)),
+        "{label} {value} in {table}"
+    );
 }

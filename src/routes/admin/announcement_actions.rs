@@ -46,17 +46,10 @@ pub(super) async fn test(
         }
     };
     let (key, actor, now) = (id.clone(), organiser.actor(), state.clock.now_naive());
-    let (per_hour, domain) = (state.settings.email.test_sends_per_hour, state.send_rules());
+    let per_hour = state.settings.email.test_sends_per_hour;
+    let domain = state.send_rules.mail_domain.clone();
     let queued = db::blocking(&state.pool, move |c| {
-        announcements::queue_tests(
-            c,
-            &key,
-            &addresses,
-            &actor,
-            per_hour,
-            &domain.mail_domain,
-            now,
-        )
+        announcements::queue_tests(c, &key, &addresses, &actor, per_hour, &domain, now)
     })
     .await?;
     Ok(match queued {
@@ -89,7 +82,7 @@ pub(super) async fn send(
             }
         },
     };
-    let (key, rules) = (id.clone(), state.send_rules());
+    let (key, rules) = (id.clone(), state.send_rules.clone());
     let done = db::blocking(&state.pool, move |c| {
         announcements::apply(c, &rules, &key, action, at, now)
     })
@@ -120,7 +113,11 @@ pub(super) async fn act(
     let Some(action) = actions.into_iter().find(|a| a.as_str() == name) else {
         return Ok(not_found(&state));
     };
-    let (key, rules, now) = (id.clone(), state.send_rules(), state.clock.now_naive());
+    let (key, rules, now) = (
+        id.clone(),
+        state.send_rules.clone(),
+        state.clock.now_naive(),
+    );
     let done = db::blocking(&state.pool, move |c| {
         announcements::apply(c, &rules, &key, action, None, now)
     })
