@@ -87,7 +87,17 @@ pub fn record(
     report: &NewBounce<'_>,
     now: NaiveDateTime,
 ) -> Result<BounceResult, DbError> {
-    write_transaction(conn, |conn| {
+    write_transaction(conn, |conn| record_in(conn, report, now))
+}
+
+/// [`record`] inside the caller's write transaction (a refusal at send time is
+/// recorded with the delivery's outcome).
+pub fn record_in(
+    conn: &mut DbConnection,
+    report: &NewBounce<'_>,
+    now: NaiveDateTime,
+) -> Result<BounceResult, DbError> {
+    {
         // A tag that holds but whose row is gone (erased since) matches nobody.
         let registration: Option<String> = match report.outbox_id {
             Some(id) => outbox::table
@@ -137,7 +147,7 @@ pub fn record(
             stop_mail(conn, &registration, reason, now)?;
         }
         Ok(BounceResult::Recorded(report.class))
-    })
+    }
 }
 
 /// Distinct UTC days with a soft bounce in the 30 days up to `now`, each

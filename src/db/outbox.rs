@@ -300,6 +300,11 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Refused at RCPT with 5.1.x: failed, and recorded as a hard bounce.
+    Bounced {
+        error: String,
+        status: String,
+    },
     /// Not attempted, or stopped by the relay before the message was its
     /// concern: due again at `at`, and not counted against `max_attempts`.
     Deferred {
@@ -322,7 +327,7 @@ impl Outcome {
         match self {
             Outcome::Sent => "sent",
             Outcome::Retry { .. } | Outcome::Deferred { .. } => "retry",
-            Outcome::Failed { .. } => "failed",
+            Outcome::Failed { .. } | Outcome::Bounced { .. } => "failed",
             Outcome::Cancelled { .. } => "cancelled",
             Outcome::Released => "released",
         }
@@ -485,9 +490,11 @@ fn record_one(
                 .execute(conn)?
                 == 1);
         }
-        Outcome::Failed { error: reason } | Outcome::Cancelled { reason } => base
+        Outcome::Failed { error: reason }
+        | Outcome::Bounced { error: reason, .. }
+        | Outcome::Cancelled { reason } => base
             .set((
-                outbox::status.eq(if matches!(outcome, Outcome::Failed { .. }) {
+                outbox::status.eq(if !matches!(outcome, Outcome::Cancelled { .. }) {
                     OutboxStatus::Failed.as_str()
                 } else {
                     OutboxStatus::Cancelled.as_str()
@@ -503,7 +510,8 @@ fn record_one(
             Outcome::Sent | Outcome::Released => None,
             Outcome::Retry { error, .. }
             | Outcome::Deferred { error, .. }
-            | Outcome::Failed { error } => Some(error.as_str()),
+            | Outcome::Failed { error }
+            | Outcome::Bounced { error, .. } => Some(error.as_str()),
             Outcome::Cancelled { reason } => Some(reason.as_str()),
         };
         let result = outcome.label();
@@ -517,6 +525,16 @@ fn record_one(
                 delivery_attempts::detail.eq(detail),
             ))
             .execute(conn)?;
+        if let Outcome::Bounced { status, .. } = outcome {
+            let bounce = super::bounces::NewBounce {
+                class: crate::bounces::report::BounceClass::Hard,
+                status_code: Some(status),
+                outbox_id: Some(id),
+                report_part: &[],
+                source: super::bounces::BounceSource::Smtp,
+            };
+            super::bounces::record_in(conn, &bounce, now)?;
+        }
     }
     Ok(changed == 1)
 }

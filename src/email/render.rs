@@ -93,6 +93,8 @@ pub struct Renderer {
     pub token_ttl_hours: u32,
     /// `List-Id` of announcements: `"{group.name}" <{email.list_id}>`.
     pub list_id: String,
+    /// `email.bounce.address`: when set, the VERP return path.
+    pub bounce_address: Option<String>,
 }
 
 impl Renderer {
@@ -105,6 +107,7 @@ impl Renderer {
             from: settings.email.from.clone(),
             reply_to: settings.email.reply_to.clone(),
             token_ttl_hours: settings.signup.token_ttl_hours,
+            bounce_address: settings.email.bounce.address.clone(),
             list_id: format!("\"{name}\" <{}>", settings.email.list_id()),
         }
     }
@@ -248,7 +251,52 @@ impl Renderer {
         to: &str,
         message_id: &str,
     ) -> Result<Message, RenderError> {
+        self.build(rendered, to, message_id, None)
+    }
+
+    /// Addresses an outbox row's rendered message. With bounces on, the
+    /// envelope sender is `bounces+{tag}@…` and the Message-ID `<{tag}@…>`,
+    /// both derived from the row id (so every retry carries the same);
+    /// otherwise the Message-ID fixed when the row was queued.
+    pub fn message_for(
+        &self,
+        rendered: Rendered,
+        to: &str,
+        row: &OutboxRow,
+    ) -> Result<Message, RenderError> {
+        let tagged = self.bounce_address.as_deref().and_then(|address| {
+            let tag = crate::bounces::tag::tag_for(&self.keys, &row.id)?;
+            Some((
+                crate::bounces::tag::message_id(address, &tag)?,
+                crate::bounces::tag::return_path(address, &tag)?,
+            ))
+        });
+        match tagged {
+            Some((message_id, return_path)) => {
+                self.build(rendered, to, &message_id, Some(&return_path))
+            }
+            None => self.build(rendered, to, &row.message_id, None),
+        }
+    }
+
+    fn build(
+        &self,
+        rendered: Rendered,
+        to: &str,
+        message_id: &str,
+        return_path: Option<&str>,
+    ) -> Result<Message, RenderError> {
         let to: Mailbox = to.parse().map_err(|_| RenderError::BadAddress)?;
+        let envelope = match return_path {
+            Some(path) => {
+                let from: lettre::Address = path.parse().map_err(|_| RenderError::BadAddress)?;
+                Some(lettre::address::Envelope::new(
+                    Some(from),
+                    vec![to.email.clone()],
+                )?)
+            }
+            None => None,
+        };
         let mut builder = Message::builder()
             .from(self.from.clone())
             .reply_to(self.reply_to.clone())
@@ -267,6 +315,9 @@ impl Renderer {
             builder = builder
                 .header(ListUnsubscribe(format!("<{url}>")))
                 .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
+        }
+        if let Some(envelope) = envelope {
+            builder = builder.envelope(envelope);
         }
         Ok(builder.multipart(MultiPart::alternative_plain_html(
             rendered.text,

@@ -64,13 +64,33 @@ impl Stage {
 /// every message; after it, a 5xx is permanent and anything else (4xx,
 /// timeouts, a dropped connection) is retried.
 pub fn classify(stage: Stage, reply: Option<u16>, detail: &str) -> SendError {
-    let text = match reply {
-        Some(code) => format!("{} refused: SMTP {code}", stage.as_str()),
-        None => format!("{} failed: {detail}", stage.as_str()),
+    classify_with(stage, reply, None, detail)
+}
+
+/// [`classify`] with the reply's enhanced status code (`5.1.1`), when it had
+/// one: only a 5.1.x refusal of RCPT is a bounce (SPEC, Bounces).
+pub fn classify_with(
+    stage: Stage,
+    reply: Option<u16>,
+    enhanced: Option<&str>,
+    detail: &str,
+) -> SendError {
+    let text = match (reply, enhanced) {
+        (Some(code), Some(status)) => format!("{} refused: SMTP {code} {status}", stage.as_str()),
+        (Some(code), None) => format!("{} refused: SMTP {code}", stage.as_str()),
+        (None, _) => format!("{} failed: {detail}", stage.as_str()),
     };
+    let refused = reply.is_some_and(|code| (500..600).contains(&code));
     if stage.is_relay() {
         SendError::Relay { stage, reply, text }
-    } else if reply.is_some_and(|code| (500..600).contains(&code)) {
+    } else if let Some(status) =
+        enhanced.filter(|s| stage == Stage::Rcpt && refused && s.starts_with("5.1."))
+    {
+        SendError::Bounced {
+            status: status.to_owned(),
+            text,
+        }
+    } else if refused {
         SendError::Permanent(text)
     } else {
         SendError::Transient(text)
@@ -87,11 +107,29 @@ fn failed(stage: Stage, error: &lettre::transport::smtp::Error) -> Failure {
     } else {
         "connection or protocol error".to_owned()
     };
+    let enhanced =
+        std::error::Error::source(error).and_then(|message| enhanced_status(&message.to_string()));
     Failure {
         stage,
         reply,
+        enhanced,
         detail,
     }
+}
+
+/// The enhanced status code a reply's text starts with (`5.1.1 no such user`).
+fn enhanced_status(message: &str) -> Option<String> {
+    let first = message.split_whitespace().next()?;
+    let mut parts = first.split('.');
+    let (class, subject, detail) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, max: usize| {
+        !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    (parts.next().is_none()
+        && matches!(class, "2" | "4" | "5")
+        && digits(subject, 3)
+        && digits(detail, 3))
+    .then(|| first.to_owned())
 }
 
 /// The stage a transaction has reached, readable after a timeout dropped it
@@ -117,6 +155,9 @@ impl StageReached {
 struct Failure {
     stage: Stage,
     reply: Option<u16>,
+    /// The reply's enhanced status code (RFC 3463), never its text: a reply
+    /// may quote the address.
+    enhanced: Option<String>,
     detail: String,
 }
 
@@ -125,12 +166,18 @@ impl Failure {
         Failure {
             stage,
             reply: None,
+            enhanced: None,
             detail: "timed out".to_owned(),
         }
     }
 
     fn into_error(self) -> SendError {
-        classify(self.stage, self.reply, &self.detail)
+        classify_with(
+            self.stage,
+            self.reply,
+            self.enhanced.as_deref(),
+            &self.detail,
+        )
     }
 }
 
@@ -269,6 +316,7 @@ impl SmtpPool {
         let io_failure = |stage: Stage, error: std::io::Error| Failure {
             stage,
             reply: None,
+            enhanced: None,
             detail: error.kind().to_string(),
         };
         let tcp = open_socket(&relay.host, relay.port)
@@ -281,6 +329,7 @@ impl SmtpPool {
                         .map_err(|_| Failure {
                             stage: Stage::Tls,
                             reply: None,
+                            enhanced: None,
                             detail: "the host is not a valid TLS server name".to_owned(),
                         })?;
                     let tls = TlsConnector::from(relay.tls_config.clone())
@@ -474,6 +523,38 @@ mod tests {
         assert_eq!(refusal(Stage::Connect, None), None);
         assert_eq!(refusal(Stage::Tls, None), None);
         assert_eq!(refusal(Stage::Rcpt, Some(550)), None);
+    }
+
+    #[test]
+    fn only_a_5_1_x_refusal_of_rcpt_is_a_bounce() {
+        assert!(matches!(
+            classify_with(Stage::Rcpt, Some(550), Some("5.1.1"), "x"),
+            SendError::Bounced { status, .. } if status == "5.1.1"
+        ));
+        for (stage, reply, enhanced) in [
+            (Stage::Rcpt, Some(550), Some("5.7.1")),
+            (Stage::Rcpt, Some(550), None),
+            (Stage::Data, Some(554), Some("5.1.1")),
+        ] {
+            assert!(matches!(
+                classify_with(stage, reply, enhanced, "x"),
+                SendError::Permanent(_)
+            ));
+        }
+        assert!(matches!(
+            classify_with(Stage::MailFrom, Some(550), Some("5.1.0"), "x"),
+            SendError::Relay { .. }
+        ));
+        assert!(matches!(
+            classify_with(Stage::Rcpt, Some(450), Some("4.1.1"), "x"),
+            SendError::Transient(_)
+        ));
+        assert_eq!(
+            enhanced_status("5.1.1 <x@example.org>: no such user").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(enhanced_status("no such user"), None);
+        assert_eq!(enhanced_status("5.1 short"), None);
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub enum SendError {
     /// The server refused the message for good (5xx to RCPT or DATA).
     #[error("permanent delivery failure: {0}")]
     Permanent(String),
+    /// The server refused the recipient at RCPT with an enhanced status 5.1.x
+    /// (no such mailbox): permanent, and a hard bounce without any report.
+    #[error("recipient refused: {text}")]
+    Bounced { status: String, text: String },
     /// The relay failed before the message was its concern (connect, TLS,
     /// AUTH, MAIL FROM): transient for every message, whatever the reply.
     /// `reply` is the relay's code, when it answered.

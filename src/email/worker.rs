@@ -278,7 +278,7 @@ impl Worker {
         let built = self
             .renderer
             .render(&row, &batch.related(&row))
-            .and_then(|rendered| self.renderer.message(rendered, &to, &row.message_id));
+            .and_then(|rendered| self.renderer.message_for(rendered, &to, &row));
         let message = match built {
             Ok(message) => message,
             Err(error) => {
@@ -356,6 +356,10 @@ impl Worker {
                 }
             }
             Err(SendError::Permanent(error)) => Outcome::Failed { error },
+            Err(SendError::Bounced { status, text }) => Outcome::Bounced {
+                error: text,
+                status,
+            },
             Err(SendError::Transient(error))
                 if previous_attempts + 1 >= self.config.max_attempts =>
             {

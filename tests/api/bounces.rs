@@ -453,3 +453,96 @@ async fn an_organiser_reinstates_a_bounced_member_from_their_page(backend: Backe
     );
     assert_eq!(status_and_reason(&app, &ben).0, "unsubscribed");
 }
+
+on_both_backends!(mail_sent_with_bounces_on_carries_the_signed_return_path);
+on_both_backends!(a_5_1_1_at_rcpt_is_a_hard_bounce_and_a_554_at_data_is_not);
+
+async fn mail_sent_with_bounces_on_carries_the_signed_return_path(backend: Backend) {
+    let app = app_with_bounces(backend).await;
+    assert_eq!(app.sign_up("ana@example.org").await.status(), 303);
+    app.deliver().await;
+    let mail = app.mail_to("ana@example.org").pop().unwrap();
+    let row = app
+        .outbox()
+        .into_iter()
+        .find(|r| r.kind == "confirmation")
+        .unwrap();
+    let tag = tag::tag_for(&app.state.keys, &row.id).unwrap();
+    assert_eq!(mail.mail_from, format!("bounces+{tag}@example.org"));
+    assert_eq!(mail.message_id().unwrap(), format!("<{tag}@example.org>"));
+    assert!(
+        mail.header("From")
+            .unwrap()
+            .contains(&app.settings.email.from.email.to_string())
+    );
+    assert_eq!(
+        tag::verify(&app.state.keys, &tag).as_deref(),
+        Some(row.id.as_str())
+    );
+
+    // Without a bounce address, the envelope sender is From's address.
+    let plain = spawn_app_with(backend, json!({})).await;
+    plain.sign_up("ben@example.org").await;
+    plain.deliver().await;
+    let mail = plain.mail_to("ben@example.org").pop().unwrap();
+    assert_eq!(mail.mail_from, plain.settings.email.from.email.to_string());
+}
+
+async fn a_5_1_1_at_rcpt_is_a_hard_bounce_and_a_554_at_data_is_not(backend: Backend) {
+    let app = app_with_bounces(backend).await;
+    app.confirmed_member("ana@example.org").await;
+    app.confirmed_member("ben@example.org").await;
+    let ana = member_id(&app, "ana@example.org");
+    let ben = member_id(&app, "ben@example.org");
+    let messages = more_messages_queued(&app);
+    app.smtp
+        .reject_rcpt("ana@", "550 5.1.1 <ana@example.org>: no such user");
+    app.smtp.fail_next_data(1, "554 5.6.0 message refused");
+    app.deliver().await;
+    assert_eq!(
+        status_and_reason(&app, &ana),
+        ("unsubscribed".to_owned(), Some("bounced".to_owned()))
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM bounces WHERE registration_id = '{ana}' AND source = 'smtp' AND class = 'hard' AND status_code = '5.1.1'")),
+        1
+    );
+    assert_eq!(ledger_events(&app, &ana, "bounce"), 1);
+    // The DATA refusal failed one message and is no bounce.
+    assert_eq!(status_and_reason(&app, &ben).0, "confirmed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM bounces"), 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND id IN ({messages})"
+        )),
+        2
+    );
+}
+
+fn member_id(app: &TestApp, email: &str) -> String {
+    let mut conn = app.db();
+    let key = rollcall::domain::EmailAddress::parse(email).unwrap();
+    rollcall::db::registrations::find_by_email_key(&mut conn, key.key())
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// One announcement to everyone, queued: the quoted ids of its deliveries.
+fn more_messages_queued(app: &TestApp) -> String {
+    use rollcall::db::announcements;
+    use rollcall::domain::announcement::{Action, AnnouncementDraft, RawAudience};
+    let mut conn = app.db();
+    let rules = rollcall::startup::send_rules(&app.settings, &app.state.keys);
+    let now = app.clock.now_naive();
+    let draft =
+        AnnouncementDraft::parse("News", "Body", &RawAudience::default(), false, &[]).unwrap();
+    let id = announcements::create(&mut conn, &draft, "cli:test", now).unwrap();
+    announcements::apply(&mut conn, &rules, &id, Action::SendNow, None, now).unwrap();
+    app.outbox()
+        .into_iter()
+        .filter(|r| r.announcement_id.as_deref() == Some(id.as_str()))
+        .map(|r| format!("'{}'", r.id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -43,7 +43,7 @@ impl Worker {
             .iter()
             .filter(|(row, outcome)| {
                 row.kind() == Some(MessageKind::Announcement)
-                    && matches!(outcome, Outcome::Failed { .. })
+                    && matches!(outcome, Outcome::Failed { .. } | Outcome::Bounced { .. })
             })
             .filter_map(|(row, _)| row.announcement_id.clone())
             .collect();
