@@ -2,6 +2,7 @@
 //! the meeting planner's suggestions.
 
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
+use crate::db::bounces::{self, AnnouncementBounceRate, BounceCounts};
 use crate::db::export_rows::{self as exports, ExportRecord};
 use crate::db::relay::{self, RelayStatus};
 use crate::db::{DbConnection, DbError, deliveries, registrations};
@@ -26,6 +27,9 @@ pub struct DashboardData {
     /// Announcement deliveries sent, counted apart from confirmations.
     pub announcement_mail_sent: i64,
     pub relay: Option<RelayStatus>,
+    /// Bounces and complaints of the last 30 days.
+    pub bounces: BounceCounts,
+    pub last_announcement: Option<AnnouncementBounceRate>,
 }
 
 impl DashboardData {
@@ -42,6 +46,8 @@ impl DashboardData {
             exports: exports::recent(conn, 10)?,
             announcement_mail_sent: deliveries::announcement_mail_sent(conn)?,
             relay: relay::find(conn)?,
+            bounces: bounces::counts_since(conn, now - Duration::days(30))?,
+            last_announcement: bounces::last_announcement_rate(conn)?,
         })
     }
 }

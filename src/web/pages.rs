@@ -320,4 +320,6 @@ pub struct DashboardPage {
     pub failed: Vec<crate::db::aggregates::FailedMessage>,
     pub exports: Vec<crate::db::export_rows::ExportRecord>,
     pub announcement_mail_sent: i64,
+    pub bounces: crate::db::bounces::BounceCounts,
+    pub last_announcement: Option<crate::db::bounces::AnnouncementBounceRate>,
 }

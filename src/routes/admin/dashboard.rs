@@ -122,5 +122,7 @@ fn page(
         failed: data.failed,
         exports: data.exports,
         announcement_mail_sent: data.announcement_mail_sent,
+        bounces: data.bounces,
+        last_announcement: data.last_announcement,
     }
 }
