@@ -595,3 +595,34 @@ async fn the_dashboard_counts_bounces_and_the_last_announcements_rate(backend: B
             .unwrap_or("no rate line")
     );
 }
+
+on_both_backends!(the_token_skips_the_per_ip_bucket_and_strangers_take_from_it);
+
+async fn the_token_skips_the_per_ip_bucket_and_strangers_take_from_it(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        json!({
+            "email": {"bounce": {"address": "bounces@example.org", "webhook_token": TOKEN}},
+            "rate_limit": {"enabled": true, "per_ip_per_minute": 1, "burst": 2},
+        }),
+    )
+    .await;
+    for _ in 0..6 {
+        let answer = post_report(&app, "Subject: hello\r\n\r\nbody", Some(TOKEN)).await;
+        assert_eq!(answer.status(), 202, "the token's holder is never limited");
+    }
+    let strangers: Vec<u16> = {
+        let mut codes = Vec::new();
+        for _ in 0..4 {
+            codes.push(
+                post_report(&app, "Subject: hello\r\n\r\nbody", None)
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        codes
+    };
+    assert_eq!(strangers.first(), Some(&401));
+    assert_eq!(strangers.last(), Some(&429), "{strangers:?}");
+}
