@@ -27,7 +27,10 @@ const PLANNER_YEARS: i32 = 100;
 /// arithmetic leaves the range chrono can represent).
 pub fn date_in_range(date: NaiveDate, today: NaiveDate) -> bool {
     let span = chrono::Months::new(12 * PLANNER_YEARS as u32);
-    match (today.checked_sub_months(span), today.checked_add_months(span)) {
+    match (
+        today.checked_sub_months(span),
+        today.checked_add_months(span),
+    ) {
         (Some(earliest), Some(latest)) => (earliest..=latest).contains(&date),
         _ => false,
     }
