@@ -261,6 +261,8 @@ impl Settings {
                 format!("must be an hour from 0 to 23 (got {hour})"),
             );
         }
+        let admin_body = u64::try_from(self.admin.max_body_bytes).unwrap_or(u64::MAX);
+        c.at_least("admin.max_body_bytes", admin_body, 1);
 
         match (&smtp.username, &smtp.password) {
             (Some(_), None) => c.add(

@@ -365,6 +365,8 @@ pub struct AdminSettings {
     /// Digests' days and weeks are local here (unset: [`AdminSettings::digest_zone`]).
     #[serde(default, deserialize_with = "de_optional_time_zone")]
     pub digest_timezone: Option<Tz>,
+    /// Largest body of a POST under `/admin`, in bytes (≥ 1).
+    pub max_body_bytes: usize,
 }
 
 impl AdminSettings {

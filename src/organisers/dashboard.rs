@@ -2,9 +2,10 @@
 //! the meeting planner's suggestions.
 
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
+use crate::db::bounces::{self, AnnouncementBounceRate, BounceCounts};
 use crate::db::export_rows::{self as exports, ExportRecord};
 use crate::db::relay::{self, RelayStatus};
-use crate::db::{DbConnection, DbError, registrations};
+use crate::db::{DbConnection, DbError, deliveries, registrations};
 use crate::domain::{Country, OrgType, Status};
 use crate::organisers::charts::BarChart;
 use crate::organisers::planner::{self, Plan, Rules, ZoneMembers};
@@ -23,7 +24,12 @@ pub struct DashboardData {
     pub outbox: OutboxHealth,
     pub failed: Vec<FailedMessage>,
     pub exports: Vec<ExportRecord>,
+    /// Announcement deliveries sent, counted apart from confirmations.
+    pub announcement_mail_sent: i64,
     pub relay: Option<RelayStatus>,
+    /// Bounces and complaints of the last 30 days.
+    pub bounces: BounceCounts,
+    pub last_announcement: Option<AnnouncementBounceRate>,
 }
 
 impl DashboardData {
@@ -38,7 +44,10 @@ impl DashboardData {
             outbox: queries::outbox_health(conn, now)?,
             failed: queries::failed_messages(conn, 20)?,
             exports: exports::recent(conn, 10)?,
+            announcement_mail_sent: deliveries::announcement_mail_sent(conn)?,
             relay: relay::find(conn)?,
+            bounces: bounces::counts_since(conn, now - Duration::days(30))?,
+            last_announcement: bounces::last_announcement_rate(conn)?,
         })
     }
 }

@@ -121,5 +121,8 @@ fn page(
         relay: dashboard::relay_line(data.relay.as_ref()),
         failed: data.failed,
         exports: data.exports,
+        announcement_mail_sent: data.announcement_mail_sent,
+        bounces: data.bounces,
+        last_announcement: data.last_announcement,
     }
 }
