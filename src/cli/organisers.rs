@@ -26,7 +26,7 @@ pub enum OrganiserCommand {
     /// Choose the organiser's summary by email: daily, weekly or off (the default).
     #[command(
         after_help = "A digest counts a local day, or a week Monday to Sunday, in admin.digest_timezone \
-(default: the first of dashboard.zones), and goes out from admin.digest_hour (default 8) \
+(unset: the first of dashboard.zones), and goes out from admin.digest_hour local time \
 on the day after it ends. Nothing is sent for a day or week with nothing to count."
     )]
     Digest {
