@@ -19,6 +19,7 @@ mod connection;
 pub mod consents;
 pub mod erasure;
 pub mod export_rows;
+pub mod imap_state;
 pub mod imports;
 pub mod ledger;
 pub mod lifecycle;

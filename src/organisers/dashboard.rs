@@ -3,6 +3,7 @@
 
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
 use crate::db::export_rows::{self as exports, ExportRecord};
+use crate::db::imap_state::{self, ImapState};
 use crate::db::relay::{self, RelayStatus};
 use crate::db::{DbConnection, DbError, registrations};
 use crate::domain::{Country, OrgType, Status};
@@ -24,6 +25,7 @@ pub struct DashboardData {
     pub failed: Vec<FailedMessage>,
     pub exports: Vec<ExportRecord>,
     pub relay: Option<RelayStatus>,
+    pub imap: Option<ImapState>,
 }
 
 impl DashboardData {
@@ -39,6 +41,7 @@ impl DashboardData {
             failed: queries::failed_messages(conn, 20)?,
             exports: exports::recent(conn, 10)?,
             relay: relay::find(conn)?,
+            imap: imap_state::find(conn)?,
         })
     }
 }
@@ -53,6 +56,24 @@ pub fn relay_line(status: Option<&RelayStatus>) -> Option<String> {
         crate::web::pages::show_time(since),
         status.stage.as_deref().unwrap_or("unknown stage"),
         status.last_error.as_deref().unwrap_or("no error recorded"),
+    ))
+}
+
+/// The dashboard's line about the bounce mailbox while polls of it fail
+/// (nothing while it is fine or not configured): since when, and the last
+/// error with its time.
+pub fn imap_line(state: Option<&ImapState>) -> Option<String> {
+    let state = state?;
+    let since = state.failing_since.as_ref()?;
+    let show = crate::web::pages::show_time;
+    Some(format!(
+        "Bounce mailbox (IMAP) failing since {}: {} (last tried {})",
+        show(since),
+        state.last_error.as_deref().unwrap_or("no error recorded"),
+        state
+            .last_error_at
+            .as_ref()
+            .map_or_else(|| show(since), show),
     ))
 }
 
