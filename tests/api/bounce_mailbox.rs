@@ -23,6 +23,7 @@ on_both_backends!(
     a_new_uidvalidity_rereads_the_mailbox_without_a_second_event,
     a_mailbox_that_is_down_is_retried_and_delivery_goes_on,
     the_pollers_of_a_worker_and_a_server_process_read_each_message_once,
+    a_tls_setting_the_server_does_not_speak_fails_at_the_tls_step,
 );
 
 /// Starts Dovecot and an app reading it; `None` (skipped) without Dovecot.
@@ -396,4 +397,30 @@ async fn the_pollers_of_a_worker_and_a_server_process_read_each_message_once(bac
         app.count("SELECT COUNT(*) FROM registrations WHERE status = 'unsubscribed'"),
         messages.len() as i64
     );
+}
+
+async fn a_tls_setting_the_server_does_not_speak_fails_at_the_tls_step(backend: Backend) {
+    if !dovecot_available(concat!(module_path!(), "::tls")) {
+        return;
+    }
+    // This Dovecot has no TLS at all: TLS from the first byte meets its plain
+    // greeting, and STARTTLS is refused.
+    let dovecot = Dovecot::start();
+    for tls in ["tls", "starttls"] {
+        let mut imap = dovecot.settings();
+        imap["tls"] = json!(tls);
+        let app = spawn_app_with(
+            backend,
+            json!({"email": {"bounce": {"address": "bounces@example.org", "imap": imap}}}),
+        )
+        .await;
+        let PollOutcome::Failed { error } = poll(&app, &poller(&app)).await else {
+            panic!("{tls} against a server without TLS must fail");
+        };
+        assert!(error.starts_with("tls: "), "{tls}: {error}");
+        assert_eq!(
+            metric(&app, "rollcall_bounce_imap_errors_total{stage=\"tls\"}").await,
+            1
+        );
+    }
 }
