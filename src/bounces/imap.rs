@@ -137,7 +137,7 @@ impl Poller {
         let mut mailbox = Mailbox::open(&self.settings, &self.tls).await?;
         let uid_validity = mailbox.uid_validity;
         let after = state.resume_after(&self.mailbox, uid_validity);
-        if after == 0 && state.uid_validity.is_some() {
+        if state.uid_validity.is_some() && !state.is_where_it_stopped(&self.mailbox, uid_validity) {
             tracing::info!(
                 uid_validity,
                 "the bounce mailbox's UIDVALIDITY (or the mailbox) changed; reading it all again"
@@ -162,14 +162,18 @@ impl Poller {
     /// One message through the intake.
     async fn process(&self, uid: i64, raw: Option<Vec<u8>>) -> Result<(), StepError> {
         let (keys, now) = (self.keys.clone(), self.clock.now_naive());
-        let result = match raw {
-            None => None,
-            Some(raw) => db::blocking(&self.pool, move |c| {
-                intake::process(c, &keys, &raw, BounceSource::Imap, now)
-            })
-            .await
-            .map_err(|e| StepError::new("database", e))?,
+        let Some(raw) = raw else {
+            tracing::warn!(
+                uid,
+                "bounce mailbox message gone before it was read; skipped"
+            );
+            return Ok(());
         };
+        let result = db::blocking(&self.pool, move |c| {
+            intake::process(c, &keys, &raw, BounceSource::Imap, now)
+        })
+        .await
+        .map_err(|e| StepError::new("database", e))?;
         match result {
             Some(result) => tracing::info!(uid, result, "bounce mailbox message processed"),
             None => tracing::warn!(uid, "bounce mailbox message is not a message; skipped"),
@@ -206,42 +210,32 @@ impl Poller {
         started: NaiveDateTime,
         read: Result<usize, StepError>,
     ) -> PollOutcome {
-        let (owner, now) = (self.owner.clone(), self.clock.now_naive());
-        let outcome = match &read {
-            Ok(processed) => PollOutcome::Polled {
-                processed: *processed,
-            },
-            Err(error) => PollOutcome::Failed {
-                error: error.to_string(),
-            },
-        };
-        let recorded = match read {
+        let (outcome, recorded) = match read {
             Ok(processed) => {
                 if processed > 0 || state.failing_since.is_some() {
                     tracing::info!(processed, "bounce mailbox read");
                 }
                 let next = started + self.settings.poll_interval();
-                db::blocking(&self.pool, move |c| {
-                    imap_state::finish_polled(c, &owner, now, next)
-                })
-                .await
+                let recorded = self
+                    .release(move |c, owner, now| imap_state::finish_polled(c, owner, now, next));
+                (PollOutcome::Polled { processed }, recorded.await)
             }
             Err(error) => {
                 self.count_error(&error);
                 let failures = state.failures.saturating_add(1);
                 let wait = backoff(&self.settings.retry_backoff(), failures);
                 tracing::error!(%error, failures_in_a_row = failures, retry_in_secs = wait.num_seconds(), "could not read the bounce mailbox");
-                let failing_since = state.failing_since.unwrap_or(now);
-                let text = error.to_string();
-                db::blocking(&self.pool, move |c| {
+                let (text, since) = (error.to_string(), state.failing_since);
+                let recorded = self.release(move |c, owner, now| {
                     let failure = Failure {
                         error: &text,
                         failures,
-                        failing_since,
+                        failing_since: since.unwrap_or(now),
                     };
-                    imap_state::finish_failed(c, &owner, failure, now, now + wait)
-                })
-                .await
+                    imap_state::finish_failed(c, owner, failure, now, now + wait)
+                });
+                let error = error.to_string();
+                (PollOutcome::Failed { error }, recorded.await)
             }
         };
         if let Err(error) = recorded {
@@ -249,6 +243,18 @@ impl Poller {
             tracing::error!(%error, "could not record the bounce mailbox poll");
         }
         outcome
+    }
+
+    /// Runs `end` (one of `imap_state::finish_*`) with this poller's owner and
+    /// the time now.
+    async fn release(
+        &self,
+        end: impl FnOnce(&mut db::DbConnection, &str, NaiveDateTime) -> Result<(), db::DbError>
+        + Send
+        + 'static,
+    ) -> Result<(), db::DbError> {
+        let (owner, now) = (self.owner.clone(), self.clock.now_naive());
+        db::blocking(&self.pool, move |c| end(c, &owner, now)).await
     }
 
     fn count_error(&self, error: &StepError) {

@@ -44,11 +44,16 @@ impl ImapState {
     /// `uid_validity`: where the last poll stopped, or 0 (the whole mailbox)
     /// when the mailbox or its UIDVALIDITY changed.
     pub fn resume_after(&self, mailbox: &str, uid_validity: i64) -> i64 {
-        if self.mailbox.as_deref() == Some(mailbox) && self.uid_validity == Some(uid_validity) {
+        if self.is_where_it_stopped(mailbox, uid_validity) {
             self.last_uid
         } else {
             0
         }
+    }
+
+    /// Whether the stored UIDs belong to `mailbox` with this UIDVALIDITY.
+    pub fn is_where_it_stopped(&self, mailbox: &str, uid_validity: i64) -> bool {
+        self.mailbox.as_deref() == Some(mailbox) && self.uid_validity == Some(uid_validity)
     }
 }
 
