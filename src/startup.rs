@@ -202,6 +202,7 @@ pub async fn build_state(
     );
     Ok(web::Data::new(AppState {
         rules: signup_rules(&settings, &keys),
+        send_rules: send_rules(&settings, &keys),
         login_throttle: Arc::new(LoginThrottle::new(buckets("login", login_rule))),
         password_checks: tokio::sync::Semaphore::new(settings.admin.password_check_slots()),
         export_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
@@ -239,6 +240,7 @@ const CLIENT_DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from
 fn http_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let server = &state.settings.server;
     let max_body = server.max_body_bytes;
+    let admin_max_body = state.settings.admin.max_body_bytes;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let max_connections = server.max_connections_per_worker(workers);
     let request_timeout = server.body_timeout();
@@ -248,7 +250,7 @@ fn http_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Re
             .wrap_fn(request_log::observe)
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, admin_max_body))
             .default_service(web::to(routes::not_found))
     })
     .workers(workers)

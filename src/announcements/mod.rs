@@ -1,3 +1,6 @@
-//! Announcements beyond storage: the Markdown body's rendering.
+//! Announcements beyond storage: the Markdown body's rendering, the send
+//! time as organisers type it, and the progress their pages show.
 
 pub mod markdown;
+pub mod progress;
+pub mod schedule;

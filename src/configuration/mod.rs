@@ -255,6 +255,8 @@ impl Settings {
         }
         c.at_least("admin.session_ttl_hours", self.admin.session_ttl_hours, 1);
         c.at_least("admin.login_max_failures", self.admin.login_max_failures, 1);
+        let admin_body = u64::try_from(self.admin.max_body_bytes).unwrap_or(u64::MAX);
+        c.at_least("admin.max_body_bytes", admin_body, 1);
 
         match (&smtp.username, &smtp.password) {
             (Some(_), None) => c.add(

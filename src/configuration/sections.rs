@@ -412,6 +412,8 @@ pub struct AdminSettings {
     /// Password hashes computed at once (unset: [`AdminSettings::password_check_slots`]).
     #[serde(default, deserialize_with = "de_optional_at_least_one")]
     pub max_concurrent_password_checks: Option<NonZeroU32>,
+    /// Largest body of a POST under `/admin`, in bytes (≥ 1).
+    pub max_body_bytes: usize,
 }
 
 impl AdminSettings {

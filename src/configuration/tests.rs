@@ -427,6 +427,7 @@ fn numeric_ranges_and_rules_across_keys() {
             "signup.code_max_attempts",
         ),
         ("ROLLCALL__EMAIL__MAX_ATTEMPTS", "email.max_attempts"),
+        ("ROLLCALL__ADMIN__MAX_BODY_BYTES", "admin.max_body_bytes"),
     ] {
         assert_eq!(refused_key(var, "0"), key);
     }

@@ -354,3 +354,57 @@ pub fn counts_since(
     }
     Ok(counts)
 }
+
+/// The bounce rate of the most recently sent announcement: its subject, the
+/// deliveries that bounced (hard or soft, each once, at send time or by a
+/// report) and those that went out or failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncementBounceRate {
+    pub subject: String,
+    pub bounced: i64,
+    pub sent: i64,
+}
+
+impl AnnouncementBounceRate {
+    /// Percent, one decimal.
+    pub fn percent(&self) -> String {
+        if self.sent == 0 {
+            return "0.0".to_owned();
+        }
+        format!("{:.1}", self.bounced as f64 * 100.0 / self.sent as f64)
+    }
+}
+
+pub fn last_announcement_rate(
+    conn: &mut DbConnection,
+) -> Result<Option<AnnouncementBounceRate>, DbError> {
+    use super::schema::announcements;
+    let last: Option<(String, String)> = announcements::table
+        .filter(announcements::status.eq("sent"))
+        .order(announcements::finished_at.desc())
+        .select((announcements::id, announcements::subject))
+        .first(conn)
+        .optional()?;
+    let Some((id, subject)) = last else {
+        return Ok(None);
+    };
+    let deliveries = outbox::table
+        .filter(outbox::announcement_id.eq(&id))
+        .filter(outbox::kind.eq(super::outbox::MessageKind::Announcement.as_str()));
+    let sent: i64 = deliveries
+        .filter(outbox::status.eq_any([OutboxStatus::Sent.as_str(), OutboxStatus::Failed.as_str()]))
+        .count()
+        .get_result(conn)?;
+    let bounced: Vec<Option<String>> = bounces::table
+        .inner_join(outbox::table.on(bounces::outbox_id.eq(outbox::id.nullable())))
+        .filter(outbox::announcement_id.eq(&id))
+        .filter(bounces::class.eq_any([BounceClass::Hard.as_str(), BounceClass::Soft.as_str()]))
+        .select(bounces::outbox_id)
+        .distinct()
+        .load(conn)?;
+    Ok(Some(AnnouncementBounceRate {
+        subject,
+        bounced: bounced.len() as i64,
+        sent,
+    }))
+}

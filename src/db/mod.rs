@@ -17,6 +17,7 @@ pub mod bound_details;
 pub mod codes;
 mod connection;
 pub mod consents;
+pub mod deliveries;
 pub mod erasure;
 pub mod export_rows;
 pub mod imap_state;

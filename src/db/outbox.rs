@@ -623,10 +623,22 @@ pub fn requeue_failed(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
+    // A delivery goes out only while its announcement sends (or is paused, to
+    // go out on resume); one of a sent or cancelled announcement would wait
+    // for ever, so it stays failed.
+    use super::schema::announcements;
+    let live = announcements::table
+        .filter(announcements::status.eq_any(["sending", "paused"]))
+        .select(announcements::id);
     let changed = diesel::update(
         outbox::table
             .find(id)
-            .filter(outbox::status.eq(OutboxStatus::Failed.as_str())),
+            .filter(outbox::status.eq(OutboxStatus::Failed.as_str()))
+            .filter(
+                outbox::kind
+                    .ne(MessageKind::Announcement.as_str())
+                    .or(outbox::announcement_id.eq_any(live.nullable())),
+            ),
     )
     .set((
         outbox::status.eq(OutboxStatus::Queued.as_str()),

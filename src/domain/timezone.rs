@@ -51,6 +51,12 @@ impl TimeZoneName {
     }
 }
 
+impl From<Tz> for TimeZoneName {
+    fn from(tz: Tz) -> Self {
+        Self(tz)
+    }
+}
+
 impl AsRef<str> for TimeZoneName {
     fn as_ref(&self) -> &str {
         self.as_str()

@@ -2,10 +2,11 @@
 //! the meeting planner's suggestions.
 
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
+use crate::db::bounces::{self, AnnouncementBounceRate, BounceCounts};
 use crate::db::export_rows::{self as exports, ExportRecord};
 use crate::db::imap_state::{self, ImapState};
 use crate::db::relay::{self, RelayStatus};
-use crate::db::{DbConnection, DbError, registrations};
+use crate::db::{DbConnection, DbError, deliveries, registrations};
 use crate::domain::{Country, OrgType, Status};
 use crate::organisers::charts::BarChart;
 use crate::organisers::planner::{self, Plan, Rules, ZoneMembers};
@@ -24,8 +25,13 @@ pub struct DashboardData {
     pub outbox: OutboxHealth,
     pub failed: Vec<FailedMessage>,
     pub exports: Vec<ExportRecord>,
+    /// Announcement deliveries sent, counted apart from confirmations.
+    pub announcement_mail_sent: i64,
     pub relay: Option<RelayStatus>,
     pub imap: Option<ImapState>,
+    /// Bounces and complaints of the last 30 days.
+    pub bounces: BounceCounts,
+    pub last_announcement: Option<AnnouncementBounceRate>,
 }
 
 impl DashboardData {
@@ -40,8 +46,11 @@ impl DashboardData {
             outbox: queries::outbox_health(conn, now)?,
             failed: queries::failed_messages(conn, 20)?,
             exports: exports::recent(conn, 10)?,
+            announcement_mail_sent: deliveries::announcement_mail_sent(conn)?,
             relay: relay::find(conn)?,
             imap: imap_state::find(conn)?,
+            bounces: bounces::counts_since(conn, now - Duration::days(30))?,
+            last_announcement: bounces::last_announcement_rate(conn)?,
         })
     }
 }

@@ -26,8 +26,14 @@ const PLANNER_YEARS: i32 = 100;
 /// Whether `date` is within [`PLANNER_YEARS`] of `today` (beyond it, time-zone
 /// arithmetic leaves the range chrono can represent).
 pub fn date_in_range(date: NaiveDate, today: NaiveDate) -> bool {
-    let years = date.years_since(today).or_else(|| today.years_since(date));
-    years.is_some_and(|years| years <= PLANNER_YEARS as u32)
+    let span = chrono::Months::new(12 * PLANNER_YEARS as u32);
+    match (
+        today.checked_sub_months(span),
+        today.checked_add_months(span),
+    ) {
+        (Some(earliest), Some(latest)) => (earliest..=latest).contains(&date),
+        _ => false,
+    }
 }
 
 /// The planner's answer for one date.

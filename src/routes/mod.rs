@@ -2,6 +2,7 @@
 
 mod admin;
 pub mod api;
+mod archive;
 mod bounces;
 mod confirm;
 mod health;
@@ -13,8 +14,9 @@ mod unsubscribe;
 
 use actix_web::{HttpResponse, web};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    admin::configure(cfg);
+/// Every route; POST bodies under `/admin` may be up to `admin_max_body_bytes`.
+pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
+    cfg.service(admin::scope(admin_max_body_bytes));
     // Everything under `/api` goes to this scope (JSON errors, a JSON 404), so a
     // JSON route mounted anywhere but `api`'s one table would be unreachable.
     cfg.service(api::scope());
@@ -33,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/manage/unsubscribe", web::post().to(manage::unsubscribe))
         .route("/manage/erase", web::post().to(manage::erase))
         .route("/privacy", web::get().to(privacy::privacy))
+        .route("/announcements", web::get().to(archive::list))
+        .route("/announcements/{id}", web::get().to(archive::show))
         .route("/unsubscribe", web::get().to(unsubscribe::show))
         .route("/unsubscribe", web::post().to(unsubscribe::submit))
         .route("/health", web::get().to(health::health))

@@ -3,6 +3,7 @@
 
 use crate::db::consents::ConsentEvidence;
 use crate::db::signups::NewSignup;
+use crate::db::{self, deliveries};
 use crate::domain::{FieldErrors, RawSignup, SignupDetails};
 use crate::ops::metrics::SignupResult;
 use crate::web::body::{SignupRequest, SubmittedSignup};
@@ -25,32 +26,31 @@ use utoipa::ToSchema;
 pub const SIGNUP_COOKIE: &str = "rollcall_signup";
 
 /// `GET /`: the signup form.
-pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    form_page(
-        &req,
-        &state,
-        StatusCode::OK,
-        &RawSignup::default(),
-        &FieldErrors::default(),
-    )
+pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let (raw, errors) = (RawSignup::default(), FieldErrors::default());
+    form_page(&req, &state, StatusCode::OK, &raw, &errors).await
 }
 
-fn form_page(
+/// The form, linking the archive of past announcements when there is one.
+async fn form_page(
     req: &HttpRequest,
     state: &AppState,
     status: StatusCode,
     raw: &RawSignup,
     errors: &FieldErrors,
-) -> HttpResponse {
-    render::form_page(req, state, status, |csrf_token| {
-        SignupPage::new(
+) -> Result<HttpResponse, AppError> {
+    let past_announcements = db::blocking(&state.pool, deliveries::any_archived).await?;
+    Ok(render::form_page(req, state, status, |csrf_token| {
+        let mut page = SignupPage::new(
             state.settings.group.clone(),
             &state.settings.signup,
             csrf_token,
             raw,
             errors,
-        )
-    })
+        );
+        page.past_announcements = past_announcements;
+        page
+    }))
 }
 
 /// `POST /subscriptions`: form submit → 303 to the check page, or 422 with the form.
@@ -64,13 +64,10 @@ pub async fn submit_form(
             .insert_header((LOCATION, "/subscriptions/check"))
             .cookie(signup_cookie(&state, &typed))
             .finish(),
-        Accepted::Invalid(raw, errors) => form_page(
-            &req,
-            &state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &raw,
-            &errors,
-        ),
+        Accepted::Invalid(raw, errors) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            form_page(&req, &state, status, &raw, &errors).await?
+        }
     })
 }
 

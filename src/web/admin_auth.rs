@@ -6,9 +6,9 @@
 use crate::crypto::token_hash;
 use crate::db::organisers::{self, Organiser};
 use crate::db::{self};
-use crate::web::body::{decode_form, form_value};
+use crate::web::body::decode_form;
 use crate::web::error::AppError;
-use crate::web::forms::{csrf_holds, read_body};
+use crate::web::forms::{FormFields, csrf_holds, read_body};
 use crate::web::pages::LoginPage;
 use crate::web::render;
 use crate::web::responses::{forbidden, refusal};
@@ -32,11 +32,20 @@ impl SignedIn {
         format!("organiser:{}", self.0.email)
     }
 
-    async fn extract(req: HttpRequest, mut payload: Payload) -> Result<Self, Error> {
+    async fn extract(req: HttpRequest, payload: Payload) -> Result<Self, Error> {
+        Ok(Self::with_form(req, payload).await?.0)
+    }
+
+    /// The organiser and, for a POST, the form it sent (decoded once: its
+    /// `csrf_token` is checked here).
+    async fn with_form(
+        req: HttpRequest,
+        mut payload: Payload,
+    ) -> Result<(Self, Option<FormFields>), Error> {
         let state = state::from_request(&req)?;
         if req.method() == Method::GET {
             return match organiser(&req, &state, Allow::SessionOrBearer).await? {
-                Some(organiser) => Ok(SignedIn(organiser)),
+                Some(organiser) => Ok((SignedIn(organiser), None)),
                 None => Err(refusal(unauthorized(&req, &state))),
             };
         }
@@ -44,13 +53,32 @@ impl SignedIn {
         let Some(organiser) = organiser(&req, &state, Allow::SessionOnly).await? else {
             return Err(refusal(unauthorized(&req, &state)));
         };
-        let token = decode_form(&body)
-            .ok()
-            .and_then(|pairs| form_value(&pairs, "csrf_token"));
+        let form = decode_form(&body).ok().map(FormFields::from_pairs);
+        let token = form.as_ref().and_then(|f| f.get("csrf_token"));
         if !csrf_holds(&req, &state, token.as_deref()) {
             return Err(refusal(forbidden(&state.settings.group)));
         }
-        Ok(SignedIn(organiser))
+        Ok((SignedIn(organiser), form))
+    }
+}
+
+/// An organiser's form POST: a session, a `csrf_token` that holds, and the
+/// decoded fields (what [`SignedIn`] checks, with the body kept).
+pub struct SignedInForm(pub SignedIn, pub FormFields);
+
+impl FromRequest for SignedInForm {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (req, payload) = (req.clone(), payload.take());
+        Box::pin(async move {
+            let (organiser, form) = SignedIn::with_form(req, payload).await?;
+            Ok(SignedInForm(
+                organiser,
+                form.unwrap_or_else(|| FormFields::from_pairs(Vec::new())),
+            ))
+        })
     }
 }
 

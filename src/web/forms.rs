@@ -46,6 +46,20 @@ pub struct FormFields {
 }
 
 impl FormFields {
+    /// Fields already decoded.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self { pairs }
+    }
+
+    /// Every value of a repeated field `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// The first value of `name`, if sent.
     pub fn get(&self, name: &str) -> Option<String> {
         form_value(&self.pairs, name)

@@ -3,6 +3,9 @@
 //! rendering and the error-to-response mapping.
 
 pub mod admin_auth;
+pub mod announcement_form;
+pub mod announcement_pages;
+pub mod archive_pages;
 pub mod body;
 pub mod client;
 pub mod cookies;

@@ -84,6 +84,8 @@ pub struct SignupPage {
     pub countries: Vec<Choice>,
     pub timezones: Vec<Choice>,
     pub interests: Vec<Choice>,
+    /// Whether the archive of past announcements has any to link to.
+    pub past_announcements: bool,
 }
 
 impl SignupPage {
@@ -111,8 +113,14 @@ impl SignupPage {
                 .iter()
                 .map(|t| Choice::new(t.as_str(), t.label(), raw.org_type.as_deref()))
                 .collect(),
-            countries: country_choices(&signup.featured_countries, raw.country.as_deref()),
-            timezones: timezone_choices(&signup.featured_timezones, raw.timezone.as_deref()),
+            countries: country_choices(
+                &signup.featured_countries,
+                is_current(raw.country.as_deref()),
+            ),
+            timezones: timezone_choices(
+                &signup.featured_timezones,
+                is_current(raw.timezone.as_deref()),
+            ),
             interests: signup
                 .interests
                 .iter()
@@ -122,15 +130,22 @@ impl SignupPage {
                     selected: raw.interests.contains(i),
                 })
                 .collect(),
+            past_announcements: false,
         }
     }
 }
 
-fn country_choices(featured: &[Country], current: Option<&str>) -> Vec<Choice> {
-    let current = current.map(str::trim);
+/// The countries, `featured` first, then a separator, then the rest by name;
+/// `selected` says which are chosen.
+pub fn country_choices(featured: &[Country], selected: impl Fn(&str) -> bool) -> Vec<Choice> {
+    let choice = |value: &str, label: &str| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: selected(value),
+    };
     let mut choices: Vec<Choice> = featured
         .iter()
-        .map(|country| Choice::new(country.as_str(), country.name(), current))
+        .map(|country| choice(country.as_str(), country.name()))
         .collect();
     choices.push(Choice::separator());
     let mut rest: Vec<&(&str, &str)> = Country::all()
@@ -138,26 +153,30 @@ fn country_choices(featured: &[Country], current: Option<&str>) -> Vec<Choice> {
         .filter(|(code, _)| !featured.iter().any(|f| f.as_str() == *code))
         .collect();
     rest.sort_by_key(|(_, name)| *name);
-    choices.extend(
-        rest.into_iter()
-            .map(|(code, name)| Choice::new(code, name, current)),
-    );
+    choices.extend(rest.into_iter().map(|(code, name)| choice(code, name)));
     choices
 }
 
-fn timezone_choices(featured: &[TimeZoneName], current: Option<&str>) -> Vec<Choice> {
-    let current = current.map(str::trim);
-    let mut choices: Vec<Choice> = featured
-        .iter()
-        .map(|zone| Choice::new(zone.as_str(), &zone.as_str().replace('_', " "), current))
-        .collect();
+/// The time zones, `featured` first, then a separator, then every other.
+pub fn timezone_choices(featured: &[TimeZoneName], selected: impl Fn(&str) -> bool) -> Vec<Choice> {
+    let choice = |zone: &str| Choice {
+        value: zone.to_owned(),
+        label: zone.replace('_', " "),
+        selected: selected(zone),
+    };
+    let mut choices: Vec<Choice> = featured.iter().map(|zone| choice(zone.as_str())).collect();
     choices.push(Choice::separator());
     choices.extend(
         TimeZoneName::all()
             .filter(|zone| !featured.iter().any(|f| f.as_str() == *zone))
-            .map(|zone| Choice::new(zone, &zone.replace('_', " "), current)),
+            .map(choice),
     );
     choices
+}
+
+/// Whether `value` is the one submitted (ignoring case and spaces around it).
+fn is_current(current: Option<&str>) -> impl Fn(&str) -> bool + '_ {
+    move |value| current.is_some_and(|c| c.trim().eq_ignore_ascii_case(value))
 }
 
 /// A simple page: a heading, some paragraphs and an optional link.
@@ -302,4 +321,7 @@ pub struct DashboardPage {
     pub imap: Option<String>,
     pub failed: Vec<crate::db::aggregates::FailedMessage>,
     pub exports: Vec<crate::db::export_rows::ExportRecord>,
+    pub announcement_mail_sent: i64,
+    pub bounces: crate::db::bounces::BounceCounts,
+    pub last_announcement: Option<crate::db::bounces::AnnouncementBounceRate>,
 }

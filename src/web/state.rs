@@ -23,6 +23,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub keys: Keys,
     pub rules: SignupRules,
+    /// What starting an announcement needs: the token key and the mail domain.
+    pub send_rules: crate::db::announcements::SendRules,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
     pub login_throttle: Arc<LoginThrottle>,

@@ -177,3 +177,70 @@ async fn erasing_a_person_removes_test_sends_to_their_address(backend: Backend) 
     assert_eq!(left, ["other@example.org"]);
     app.deliver().await;
 }
+
+on_both_backends!(a_members_one_click_unsubscribes_only_them_and_a_test_link_nobody);
+
+async fn a_members_one_click_unsubscribes_only_them_and_a_test_link_nobody(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for who in ["ana", "ben", "cai"] {
+        app.confirmed_member(&format!("{who}@example.org")).await;
+    }
+    let mut conn = app.db();
+    let rules = rollcall::startup::send_rules(&app.settings, &app.state.keys);
+    let now = app.clock.now_naive();
+    let draft =
+        AnnouncementDraft::parse("News", "Hello", &RawAudience::default(), false, &[]).unwrap();
+    let id = announcements::create(&mut conn, &draft, "cli:test", now).unwrap();
+    let to = rollcall::domain::announcement::parse_test_addresses(["ben@example.org"]).unwrap();
+    announcements::queue_tests(&mut conn, &id, &to, "cli:test", 20, "127.0.0.1", now).unwrap();
+    app.deliver().await;
+    let test_mail = app.mail_to("ben@example.org").pop().unwrap();
+    assert_eq!(test_mail.subject().as_deref(), Some("[Test] News"));
+    let test_link = crate::helpers::link_in(&test_mail.text_body().unwrap(), "/unsubscribe?token=");
+    announcements::apply(&mut conn, &rules, &id, Action::SendNow, None, now).unwrap();
+    app.deliver().await;
+
+    // The test send's link: it answers 200 and unsubscribes nobody.
+    let client = reqwest::Client::new();
+    let page = client.get(&test_link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("test send"));
+    let posted = client
+        .post(&test_link)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM registrations WHERE status = 'confirmed'"),
+        3
+    );
+
+    // Ana's own link, one click: Ana alone leaves.
+    let ana_link = app.unsubscribe_link("ana@example.org");
+    let left = client
+        .post(&ana_link)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.status(), 200);
+    let statuses: Vec<(String, String)> = {
+        use diesel::prelude::*;
+        use rollcall::db::schema::registrations::dsl;
+        dsl::registrations
+            .select((dsl::email, dsl::status))
+            .order(dsl::email)
+            .load(&mut app.db())
+            .unwrap()
+    };
+    assert_eq!(
+        statuses,
+        [
+            ("ana@example.org".to_owned(), "unsubscribed".to_owned()),
+            ("ben@example.org".to_owned(), "confirmed".to_owned()),
+            ("cai@example.org".to_owned(), "confirmed".to_owned()),
+        ]
+    );
+}

@@ -546,3 +546,83 @@ fn more_messages_queued(app: &TestApp) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+on_both_backends!(the_dashboard_counts_bounces_and_the_last_announcements_rate);
+
+async fn the_dashboard_counts_bounces_and_the_last_announcements_rate(backend: Backend) {
+    let app = app_with_bounces(backend).await;
+    app.add_organiser("organiser@example.org", "correct horse battery staple");
+    for who in ["ana", "ben", "cai", "dee"] {
+        app.confirmed_member(&format!("{who}@example.org")).await;
+    }
+    more_messages_queued(&app);
+    app.smtp.reject_rcpt("ana@", "550 5.1.1 no such user");
+    app.deliver().await;
+    let complained = app
+        .outbox()
+        .into_iter()
+        .find(|r| r.kind == "announcement" && r.status == "sent")
+        .unwrap()
+        .id;
+    assert_eq!(
+        result_of(&app, fixture(&app, "arf_complaint", &complained)).await,
+        "complaint"
+    );
+    assert_eq!(
+        result_of(&app, fixture(&app, "forged", &complained)).await,
+        "unmatched"
+    );
+    app.log_in("organiser@example.org", "correct horse battery staple")
+        .await;
+    let page = app.get_text("/admin").await;
+    let counts = page.split("id=\"bounce-counts\"").nth(1).unwrap();
+    let cells: Vec<&str> = counts
+        .split("<td>")
+        .skip(1)
+        .take(5)
+        .map(|c| c.split('<').next().unwrap())
+        .collect();
+    assert_eq!(
+        cells,
+        ["1", "0", "1", "0", "1"],
+        "hard, soft, complaints, policy, unmatched"
+    );
+    assert!(
+        page.contains("1 of 4 deliveries bounced (25.0 %)"),
+        "{}",
+        page.split("id=\"last-bounce-rate\"")
+            .nth(1)
+            .unwrap_or("no rate line")
+    );
+}
+
+on_both_backends!(the_token_skips_the_per_ip_bucket_and_strangers_take_from_it);
+
+async fn the_token_skips_the_per_ip_bucket_and_strangers_take_from_it(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        json!({
+            "email": {"bounce": {"address": "bounces@example.org", "webhook_token": TOKEN}},
+            "rate_limit": {"enabled": true, "per_ip_per_minute": 1, "burst": 2},
+        }),
+    )
+    .await;
+    for _ in 0..6 {
+        let answer = post_report(&app, "Subject: hello\r\n\r\nbody", Some(TOKEN)).await;
+        assert_eq!(answer.status(), 202, "the token's holder is never limited");
+    }
+    let strangers: Vec<u16> = {
+        let mut codes = Vec::new();
+        for _ in 0..4 {
+            codes.push(
+                post_report(&app, "Subject: hello\r\n\r\nbody", None)
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        codes
+    };
+    assert_eq!(strangers.first(), Some(&401));
+    assert_eq!(strangers.last(), Some(&429), "{strangers:?}");
+}

@@ -21,6 +21,8 @@ use std::time::Duration;
 
 /// The narrow phone width the pages must work at.
 pub const WIDTH: u32 = 360;
+/// A desktop window's width, for pages also checked there.
+pub const DESKTOP_WIDTH: u32 = 1280;
 const HEIGHT: u32 = 800;
 /// How long any one wait (driver start, element, navigation) may take.
 const WAIT: Duration = Duration::from_secs(30);
@@ -125,11 +127,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// One headless Chromium window, 360 px wide, with its own profile.
+/// One headless Chromium window, 360 px wide unless resized, with its own profile.
 pub struct Browser {
     client: Client,
     screenshots: PathBuf,
     label: String,
+    /// The window's width now: [`WIDTH`] unless [`Browser::set_width`] changed it.
+    width: std::sync::atomic::AtomicU32,
     // Dropped after the client: the driver (and browser) go before their folder.
     _driver: Chromedriver,
     _home: tempfile::TempDir,
@@ -174,6 +178,7 @@ impl Browser {
             client,
             screenshots,
             label: label.to_owned(),
+            width: std::sync::atomic::AtomicU32::new(WIDTH),
             _driver: driver,
             _home: home,
         };
@@ -183,6 +188,42 @@ impl Browser {
             "the viewport is {width} px wide, not about {WIDTH}"
         );
         browser
+    }
+
+    /// Resizes the window to `width` (e.g. [`DESKTOP_WIDTH`]); screenshots follow.
+    pub async fn set_width(&self, width: u32) {
+        self.client
+            .set_window_size(width, HEIGHT)
+            .await
+            .expect("resize the window");
+        self.width
+            .store(width, std::sync::atomic::Ordering::Relaxed);
+        let inner = self.number("return window.innerWidth").await;
+        assert!(
+            (f64::from(width) - 20.0..=f64::from(width)).contains(&inner),
+            "the viewport is {inner} px wide, not about {width}"
+        );
+    }
+
+    fn current_width(&self) -> u32 {
+        self.width.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Enters the `<iframe>` matching `css` (until [`Browser::leave_frame`]).
+    pub async fn enter_frame(&self, css: &str) {
+        self.find(css)
+            .await
+            .enter_frame()
+            .await
+            .unwrap_or_else(|e| panic!("enter the frame {css:?}: {e}"));
+    }
+
+    /// Back from a frame to its page.
+    pub async fn leave_frame(&self) {
+        self.client
+            .enter_parent_frame()
+            .await
+            .expect("leave the frame");
     }
 
     /// Opens `url` and waits for the page to load.
@@ -273,13 +314,14 @@ impl Browser {
         // The window's height includes what headless Chromium keeps for its
         // (invisible) toolbars; grow it by the page's overflow.
         let tall = (outer as f64 + (page - inner).max(0.0)).ceil() as u32;
+        let width = self.current_width();
         self.client
-            .set_window_size(WIDTH, tall)
+            .set_window_size(width, tall)
             .await
             .expect("grow the window");
         let png = self.client.screenshot().await.expect("screenshot");
         self.client
-            .set_window_size(WIDTH, HEIGHT)
+            .set_window_size(width, HEIGHT)
             .await
             .expect("restore the window");
         let path = self.screenshots.join(format!("{}-{name}.png", self.label));

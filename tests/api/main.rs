@@ -15,9 +15,11 @@ mod smtp_server;
 
 mod abuse;
 mod announce_cli;
+mod announcement_browser;
 mod announcement_crash;
 mod announcement_engine;
 mod announcement_pacing;
+mod announcement_pages;
 mod announcement_relay;
 mod announcement_sending;
 mod announcing;

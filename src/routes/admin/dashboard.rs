@@ -123,5 +123,8 @@ fn page(
             .filter(|_| state.settings.email.bounce.imap.is_enabled()),
         failed: data.failed,
         exports: data.exports,
+        announcement_mail_sent: data.announcement_mail_sent,
+        bounces: data.bounces,
+        last_announcement: data.last_announcement,
     }
 }

@@ -1,6 +1,10 @@
 //! The organiser pages. Each handler starts with `SignedIn`: GETs accept a
 //! session or a bearer token; POSTs need a session and the CSRF token.
+//! Everything under `/admin` is one scope, whose bodies may be up to
+//! `admin.max_body_bytes` (an announcement is composed here).
 
+mod announcement_actions;
+mod announcements;
 mod dashboard;
 mod export;
 mod login;
@@ -8,23 +12,23 @@ mod subscribers;
 
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/login", web::get().to(login::form))
-        .route("/admin/login", web::post().to(login::submit))
-        .route("/admin/logout", web::post().to(login::logout))
-        .route("/admin", web::get().to(dashboard::show))
-        .route("/admin/export.csv", web::get().to(export::download))
-        .route("/admin/subscribers", web::get().to(subscribers::search))
+pub fn scope(max_body_bytes: usize) -> actix_web::Scope {
+    web::scope("/admin")
+        .app_data(web::PayloadConfig::new(max_body_bytes))
+        .route("/login", web::get().to(login::form))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout))
+        .route("", web::get().to(dashboard::show))
+        .route("/export.csv", web::get().to(export::download))
+        .route("/subscribers", web::get().to(subscribers::search))
         .route(
-            "/admin/subscribers/{id}/erase",
+            "/subscribers/{id}/erase",
             web::post().to(subscribers::erase),
         )
         .route(
-            "/admin/subscribers/{id}/reinstate",
+            "/subscribers/{id}/reinstate",
             web::post().to(subscribers::reinstate),
         )
-        .route(
-            "/admin/outbox/{id}/retry",
-            web::post().to(subscribers::retry),
-        );
+        .route("/outbox/{id}/retry", web::post().to(subscribers::retry))
+        .configure(announcements::routes)
 }
