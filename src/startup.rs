@@ -1,6 +1,7 @@
 //! Wiring: settings → storage → writer → HTTP server (and, when enabled, the
-//! email worker and the periodic tasks).
+//! email worker, the bounce mailbox's poller and the periodic tasks).
 
+use crate::bounces::imap::Poller;
 use crate::clock::SharedClock;
 use crate::configuration::DatabaseUrl;
 use crate::configuration::Settings;
@@ -72,12 +73,40 @@ fn new_worker(
     ))
 }
 
-/// The `worker` command's worker: storage and keys, but no HTTP state and
-/// no signup writer.
-pub async fn standalone_worker(settings: &Settings, clock: SharedClock) -> anyhow::Result<Worker> {
+/// The bounce mailbox's poller sharing the app's pool, clock, keys and
+/// metrics; `None` while `email.bounce.imap.host` is unset.
+pub fn bounce_poller(state: &AppState) -> Option<Poller> {
+    let metrics = Some(state.metrics.clone());
+    new_poller(
+        &state.settings,
+        &state.pool,
+        &state.keys,
+        &state.clock,
+        metrics,
+    )
+}
+
+fn new_poller(
+    settings: &Settings,
+    pool: &Pool,
+    keys: &Keys,
+    clock: &SharedClock,
+    metrics: Option<Arc<Metrics>>,
+) -> Option<Poller> {
+    let imap = &settings.email.bounce.imap;
+    Poller::new(pool.clone(), keys.clone(), clock.clone(), imap, metrics)
+}
+
+/// The `worker` command's worker and bounce mailbox poller: storage and keys,
+/// but no HTTP state and no signup writer.
+pub async fn standalone_worker(
+    settings: &Settings,
+    clock: SharedClock,
+) -> anyhow::Result<(Worker, Option<Poller>)> {
     let keys = Keys::new(settings.secret_key(Path::new("data"))?.as_bytes());
     let pool = prepare_database(settings, &clock).await?;
-    new_worker(settings, &pool, &keys, &clock, None)
+    let worker = new_worker(settings, &pool, &keys, &clock, None)?;
+    Ok((worker, new_poller(settings, &pool, &keys, &clock, None)))
 }
 
 impl Application {
@@ -107,8 +136,9 @@ impl Application {
         })
     }
 
-    /// Serves until SIGINT/SIGTERM with the email worker running beside the
-    /// server (unless `email.worker_enabled = false`); both stop gracefully.
+    /// Serves until SIGINT/SIGTERM with the email worker (and the bounce
+    /// mailbox's poller, when configured) running beside the server (unless
+    /// `email.worker_enabled = false`); all stop gracefully.
     pub async fn run_with_worker(self) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut background = Background::default();
@@ -117,6 +147,9 @@ impl Application {
             // Said once, so a first run knows where to find its `.eml` files.
             tracing::info!(destination = %worker.destination(), "email worker enabled");
             background.spawn("email worker", worker.run(stopped));
+            if let Some(poller) = bounce_poller(&self.state) {
+                background.spawn("bounce mailbox", poller.run(stop.subscribe()));
+            }
         }
         background.spawn("housekeeping", self.state.retention().run(stop.subscribe()));
         let mut server = self.server;

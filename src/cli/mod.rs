@@ -147,10 +147,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
-    let worker = startup::standalone_worker(&settings, clock).await?;
+    let (worker, poller) = startup::standalone_worker(&settings, clock).await?;
     tracing::info!(destination = %worker.destination(), "email worker starting");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut background = Background::default();
+    if let Some(poller) = poller {
+        background.spawn("bounce mailbox", poller.run(stop.subscribe()));
+    }
     background.spawn("email worker", worker.run(stopped));
     tokio::select! {
         () = startup::shutdown_signal() => {

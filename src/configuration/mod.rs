@@ -42,8 +42,8 @@ use error::Problem;
 pub use secret::SecretKey;
 pub use sections::{
     AdminSettings, BounceSettings, DashboardSettings, DatabaseSettings, EmailSettings,
-    GroupSettings, LogSettings, RateLimitSettings, RetryBackoff, ServerSettings, SignupSettings,
-    SmtpSettings,
+    GroupSettings, ImapSettings, LogSettings, RateLimitSettings, RetryBackoff, ServerSettings,
+    SignupSettings, SmtpSettings,
 };
 pub use types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
@@ -231,6 +231,7 @@ impl Settings {
                 c.add("email.bounce.webhook_token", message);
             }
         }
+        c.imap(&email.bounce);
         if !email.list_id().split('.').all(|label| {
             !label.is_empty()
                 && label
@@ -336,6 +337,27 @@ struct Checks {
 impl Checks {
     fn add(&mut self, key: &str, message: String) {
         self.problems.push(Problem::new(key, message));
+    }
+
+    /// `[email.bounce.imap]`: with a host, a login and the bounce address
+    /// (without it no bounce comes to that mailbox, and marking its mail
+    /// `\Seen` would disturb whoever reads it).
+    fn imap(&mut self, bounce: &BounceSettings) {
+        let imap = &bounce.imap;
+        if !imap.is_enabled() {
+            return;
+        }
+        let required = "required when email.bounce.imap.host is set";
+        if bounce.address.is_none() {
+            let message = format!("{required} (the mailbox it delivers to is the one read)");
+            self.add("email.bounce.address", message);
+        }
+        if imap.username.is_none() {
+            self.add("email.bounce.imap.username", required.to_owned());
+        }
+        if imap.password.is_none() {
+            self.add("email.bounce.imap.password", required.to_owned());
+        }
     }
 
     fn at_least(&mut self, key: &str, value: impl Into<u64>, min: u64) {

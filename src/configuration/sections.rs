@@ -13,8 +13,8 @@ use super::types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
     WorkingHours, de_at_least_one, de_countries, de_email_address, de_host, de_http_url,
     de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_email_address,
-    de_optional_secret, de_optional_string, de_optional_time_zone, de_optional_trimmed_secret,
-    de_time_zone_names, de_time_zones, de_weekdays,
+    de_optional_host, de_optional_secret, de_optional_string, de_optional_time_zone,
+    de_optional_trimmed_secret, de_time_zone_names, de_time_zones, de_weekdays,
 };
 use crate::domain::{Country, TimeZoneName};
 
@@ -172,6 +172,59 @@ pub struct BounceSettings {
     /// Bearer token of `POST /api/v1/bounces` (≥ 32 characters); unset: 401.
     #[serde(default, deserialize_with = "de_optional_secret")]
     pub webhook_token: Option<SecretString>,
+    /// The bounce mailbox read over IMAP; off while `imap.host` is unset.
+    pub imap: ImapSettings,
+}
+
+/// `[email.bounce.imap]`: the mailbox `email.bounce.address` delivers to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSettings {
+    /// IMAP server host; unset: the mailbox is not read.
+    #[serde(default, deserialize_with = "de_optional_host")]
+    pub host: Option<String>,
+    /// IMAP server port (993 with `tls`, 143 with `starttls` or `none`).
+    pub port: u16,
+    /// `none`, `starttls` or `tls` (the same words as `email.smtp.tls`).
+    pub tls: SmtpTls,
+    /// Login user (required with `host`).
+    #[serde(default, deserialize_with = "de_optional_string")]
+    pub username: Option<String>,
+    /// Login password (required with `host`).
+    #[serde(default, deserialize_with = "de_optional_secret")]
+    pub password: Option<SecretString>,
+    /// The mailbox (folder) to read.
+    #[serde(deserialize_with = "de_non_empty")]
+    pub mailbox: String,
+    /// Seconds between polls (≥ 1).
+    #[serde(deserialize_with = "de_at_least_one")]
+    pub poll_secs: NonZeroU32,
+}
+
+impl ImapSettings {
+    /// The longest wait between polls while the mailbox fails: 15 minutes, or
+    /// `poll_secs` when that is longer.
+    pub const RETRY_MAX_SECS: u32 = 900;
+
+    /// Whether the mailbox is read at all.
+    pub fn is_enabled(&self) -> bool {
+        self.host.is_some()
+    }
+
+    /// The pause between polls.
+    pub fn poll_interval(&self) -> TimeDelta {
+        seconds(self.poll_secs.get())
+    }
+
+    /// The wait after failed polls in a row: `poll_secs`, doubling with each
+    /// further failure, at most [`ImapSettings::RETRY_MAX_SECS`].
+    pub fn retry_backoff(&self) -> RetryBackoff {
+        let base_secs = self.poll_secs.get();
+        RetryBackoff {
+            base_secs,
+            max_secs: base_secs.max(Self::RETRY_MAX_SECS),
+        }
+    }
 }
 
 impl BounceSettings {

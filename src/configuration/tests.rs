@@ -716,3 +716,64 @@ fn digests_go_out_at_eight_in_the_first_dashboard_zone_unless_set() {
         assert_eq!(refused_key(var, value), key, "{value}");
     }
 }
+
+#[test]
+fn the_bounce_mailbox_is_off_by_default_and_needs_the_address_and_a_login() {
+    let imap = load(&[]).unwrap().email.bounce.imap;
+    assert!(!imap.is_enabled());
+    assert_eq!(
+        (imap.port, imap.tls, imap.mailbox.as_str()),
+        (993, SmtpTls::Tls, "INBOX")
+    );
+    assert_eq!(imap.poll_interval(), TimeDelta::seconds(60));
+    // poll_secs, doubling with each failure in a row, at most 15 minutes.
+    let backoff = imap.retry_backoff();
+    assert_eq!(backoff.delay(1), TimeDelta::seconds(60));
+    assert_eq!(backoff.delay(3), TimeDelta::seconds(240));
+    assert_eq!(backoff.delay(10), TimeDelta::seconds(900));
+
+    let full = [
+        ("ROLLCALL__EMAIL__BOUNCE__ADDRESS", "bounces@example.org"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__HOST", "imap.example.org"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__USERNAME", "bounces"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__PASSWORD", "secret"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__TLS", "starttls"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__PORT", "143"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__MAILBOX", "Bounces"),
+        ("ROLLCALL__EMAIL__BOUNCE__IMAP__POLL_SECS", "5"),
+    ];
+    let imap = load(&full).unwrap().email.bounce.imap;
+    assert!(imap.is_enabled());
+    assert_eq!(imap.tls, SmtpTls::Starttls);
+    assert_eq!(imap.retry_backoff().delay(1), TimeDelta::seconds(5));
+
+    let without = |var: &str| -> String {
+        let env: Vec<_> = full.iter().copied().filter(|(k, _)| *k != var).collect();
+        load(&env).unwrap_err().to_string()
+    };
+    assert_eq!(
+        without("ROLLCALL__EMAIL__BOUNCE__ADDRESS"),
+        "config: email.bounce.address: required when email.bounce.imap.host is set (the mailbox it delivers to is the one read)"
+    );
+    assert_eq!(
+        without("ROLLCALL__EMAIL__BOUNCE__IMAP__USERNAME"),
+        "config: email.bounce.imap.username: required when email.bounce.imap.host is set"
+    );
+    assert_eq!(
+        without("ROLLCALL__EMAIL__BOUNCE__IMAP__PASSWORD"),
+        "config: email.bounce.imap.password: required when email.bounce.imap.host is set"
+    );
+    // Unset, nothing else is needed.
+    assert!(load(&[("ROLLCALL__EMAIL__BOUNCE__IMAP__USERNAME", "bounces")]).is_ok());
+
+    for (var, value, key) in [
+        ("POLL_SECS", "0", "email.bounce.imap.poll_secs"),
+        ("TLS", "ssl", "email.bounce.imap.tls"),
+        ("PORT", "99999", "email.bounce.imap.port"),
+        ("MAILBOX", " ", "email.bounce.imap.mailbox"),
+        ("HOST", "imap example", "email.bounce.imap.host"),
+    ] {
+        let var = format!("ROLLCALL__EMAIL__BOUNCE__IMAP__{var}");
+        assert_eq!(refused_key(&var, value), key, "{var}={value}");
+    }
+}

@@ -113,13 +113,25 @@ pub(crate) fn de_non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D:
 
 /// A host name or IP address (no whitespace, control characters or `/`).
 pub(crate) fn de_host<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    de_parsed(d, |raw| {
-        let host = non_empty(raw)?;
-        if host.contains(|c: char| c.is_whitespace() || c.is_control() || c == '/') {
-            return Err(format!("{host:?} is not a host name or IP address"));
-        }
-        Ok(host)
-    })
+    de_parsed(d, host)
+}
+
+fn host(raw: &str) -> Result<String, String> {
+    let host = non_empty(raw)?;
+    if host.contains(|c: char| c.is_whitespace() || c.is_control() || c == '/') {
+        return Err(format!("{host:?} is not a host name or IP address"));
+    }
+    Ok(host)
+}
+
+/// An optional [`de_host`]: empty means unset.
+pub(crate) fn de_optional_host<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(raw) if !raw.trim().is_empty() => host(&raw).map(Some).map_err(de::Error::custom),
+        _ => Ok(None),
+    }
 }
 
 fn has_control_or_space(s: &str) -> bool {

@@ -21,6 +21,7 @@ pub mod deliveries;
 pub mod digests;
 pub mod erasure;
 pub mod export_rows;
+pub mod imap_state;
 pub mod imports;
 pub mod ledger;
 pub mod lifecycle;

@@ -287,3 +287,20 @@ diesel::joinable!(bounces -> registrations (registration_id));
 diesel::allow_tables_to_appear_in_same_query!(bounces, registrations);
 diesel::allow_tables_to_appear_in_same_query!(bounces, outbox);
 diesel::allow_tables_to_appear_in_same_query!(bounces, announcements);
+
+diesel::table! {
+    imap_state (id) {
+        id -> Integer,
+        owner -> Nullable<Text>,
+        leased_until -> Nullable<Timestamp>,
+        mailbox -> Nullable<Text>,
+        uid_validity -> Nullable<BigInt>,
+        last_uid -> BigInt,
+        next_poll_at -> Nullable<Timestamp>,
+        failures -> Integer,
+        polled_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Timestamp>,
+    }
+}

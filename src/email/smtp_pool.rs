@@ -412,8 +412,9 @@ async fn transaction(
     Ok(())
 }
 
-/// The roots lettre trusts too (Mozilla's, from `webpki-roots`).
-fn tls_config() -> rustls::ClientConfig {
+/// The roots lettre trusts too (Mozilla's, from `webpki-roots`); the bounce
+/// mailbox uses them as well.
+pub(crate) fn tls_config() -> rustls::ClientConfig {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

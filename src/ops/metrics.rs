@@ -1,6 +1,6 @@
 //! Prometheus metrics: HTTP requests by route and status, latency, signups by
-//! outcome, database write batches, deliveries, SMTP relay failures. Served on
-//! `/metrics`.
+//! outcome, database write batches, deliveries, SMTP relay failures, the bounce
+//! mailbox's messages and errors. Served on `/metrics`.
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, text::encode};
 use prometheus_client::metrics::counter::Counter;
@@ -47,6 +47,13 @@ pub struct RelayLabels {
     pub stage: String,
 }
 
+/// The step at which a poll of the bounce mailbox failed (connect, tls,
+/// greeting, login, select, search, fetch, store, database).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ImapErrorLabels {
+    pub stage: String,
+}
+
 /// Every metric the process exports.
 pub struct Metrics {
     registry: Registry,
@@ -57,6 +64,8 @@ pub struct Metrics {
     db_write_batch_size: Histogram,
     deliveries: Family<DeliveryLabels, Counter>,
     relay_failures: Family<RelayLabels, Counter>,
+    imap_messages: Family<DeliveryLabels, Counter>,
+    imap_errors: Family<ImapErrorLabels, Counter>,
     pub outbox_queued: Gauge,
     pub outbox_failed: Gauge,
     pub outbox_oldest_due_seconds: Gauge<f64, AtomicU64>,
@@ -111,6 +120,18 @@ impl Metrics {
             "SMTP sessions the relay failed before accepting a message, by stage",
             relay_failures.clone(),
         );
+        let imap_messages = Family::<DeliveryLabels, Counter>::default();
+        registry.register(
+            "bounce_imap_messages",
+            "Messages read from the bounce mailbox, by intake result",
+            imap_messages.clone(),
+        );
+        let imap_errors = Family::<ImapErrorLabels, Counter>::default();
+        registry.register(
+            "bounce_imap_errors",
+            "Polls of the bounce mailbox that failed, by step",
+            imap_errors.clone(),
+        );
         let outbox_queued = Gauge::default();
         registry.register(
             "outbox_queued",
@@ -138,6 +159,8 @@ impl Metrics {
             db_write_batch_size,
             deliveries,
             relay_failures,
+            imap_messages,
+            imap_errors,
             outbox_queued,
             outbox_failed,
             outbox_oldest_due_seconds,
@@ -178,6 +201,25 @@ impl Metrics {
     pub fn relay_failure(&self, stage: &str) {
         self.relay_failures
             .get_or_create(&RelayLabels {
+                stage: stage.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A message read from the bounce mailbox, by its intake result
+    /// (`hard`, …, `duplicate`, or `not_a_message`).
+    pub fn imap_message(&self, result: &str) {
+        self.imap_messages
+            .get_or_create(&DeliveryLabels {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A failed poll of the bounce mailbox.
+    pub fn imap_error(&self, stage: &str) {
+        self.imap_errors
+            .get_or_create(&ImapErrorLabels {
                 stage: stage.to_owned(),
             })
             .inc();

@@ -1,7 +1,8 @@
 //! Background tasks that must run as long as the process does (the email
-//! worker, housekeeping). One that panics or returns before shutdown is logged
-//! and ends the process with an error, so a supervisor restarts it, rather
-//! than leaving a server that silently stopped sending mail.
+//! worker, the bounce mailbox's poller, housekeeping). One that panics or
+//! returns before shutdown is logged and ends the process with an error, so a
+//! supervisor restarts it, rather than leaving a server that silently stopped
+//! sending mail.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -4,6 +4,7 @@
 use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth};
 use crate::db::bounces::{self, AnnouncementBounceRate, BounceCounts};
 use crate::db::export_rows::{self as exports, ExportRecord};
+use crate::db::imap_state::{self, ImapState};
 use crate::db::relay::{self, RelayStatus};
 use crate::db::{DbConnection, DbError, deliveries, registrations};
 use crate::domain::{Country, OrgType, Status};
@@ -27,6 +28,7 @@ pub struct DashboardData {
     /// Announcement deliveries sent, counted apart from confirmations.
     pub announcement_mail_sent: i64,
     pub relay: Option<RelayStatus>,
+    pub imap: Option<ImapState>,
     /// Bounces and complaints of the last 30 days.
     pub bounces: BounceCounts,
     pub last_announcement: Option<AnnouncementBounceRate>,
@@ -46,6 +48,7 @@ impl DashboardData {
             exports: exports::recent(conn, 10)?,
             announcement_mail_sent: deliveries::announcement_mail_sent(conn)?,
             relay: relay::find(conn)?,
+            imap: imap_state::find(conn)?,
             bounces: bounces::counts_since(conn, now - Duration::days(30))?,
             last_announcement: bounces::last_announcement_rate(conn)?,
         })
@@ -62,6 +65,24 @@ pub fn relay_line(status: Option<&RelayStatus>) -> Option<String> {
         crate::web::pages::show_time(since),
         status.stage.as_deref().unwrap_or("unknown stage"),
         status.last_error.as_deref().unwrap_or("no error recorded"),
+    ))
+}
+
+/// The dashboard's line about the bounce mailbox while polls of it fail
+/// (nothing while it is fine or not configured): since when, and the last
+/// error with its time.
+pub fn imap_line(state: Option<&ImapState>) -> Option<String> {
+    let state = state?;
+    let since = state.failing_since.as_ref()?;
+    let show = crate::web::pages::show_time;
+    Some(format!(
+        "Bounce mailbox (IMAP) failing since {}: {} (last tried {})",
+        show(since),
+        state.last_error.as_deref().unwrap_or("no error recorded"),
+        state
+            .last_error_at
+            .as_ref()
+            .map_or_else(|| show(since), show),
     ))
 }
 

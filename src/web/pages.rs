@@ -317,6 +317,8 @@ pub struct DashboardPage {
     pub oldest_due: String,
     /// "Mail relay failing since …" while it fails.
     pub relay: Option<String>,
+    /// "Bounce mailbox (IMAP) failing since …" while its polls fail.
+    pub imap: Option<String>,
     pub failed: Vec<crate::db::aggregates::FailedMessage>,
     pub exports: Vec<crate::db::export_rows::ExportRecord>,
     pub announcement_mail_sent: i64,

@@ -30,7 +30,7 @@ async fn app_with_bounces(backend: Backend) -> TestApp {
 }
 
 /// A fixture with `{TAG}` naming `outbox_id`.
-fn fixture(app: &TestApp, name: &str, outbox_id: &str) -> String {
+pub(crate) fn fixture(app: &TestApp, name: &str, outbox_id: &str) -> String {
     let path = format!(
         "{}/tests/fixtures/bounces/{name}.eml",
         env!("CARGO_MANIFEST_DIR")
@@ -68,7 +68,7 @@ async fn result_of(app: &TestApp, report: String) -> String {
 }
 
 /// A confirmed member and the id of an outbox row sent to them.
-async fn member_with_message(app: &TestApp, email: &str) -> (String, String) {
+pub(crate) async fn member_with_message(app: &TestApp, email: &str) -> (String, String) {
     app.confirmed_member(email).await;
     let row = app
         .outbox()
@@ -90,7 +90,7 @@ fn registration_email(app: &TestApp, id: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn status_and_reason(app: &TestApp, registration: &str) -> (String, Option<String>) {
+pub(crate) fn status_and_reason(app: &TestApp, registration: &str) -> (String, Option<String>) {
     let mut conn = app.db();
     let row = rollcall::db::registrations::find(&mut conn, registration)
         .unwrap()
@@ -98,7 +98,7 @@ fn status_and_reason(app: &TestApp, registration: &str) -> (String, Option<Strin
     (row.status, row.unsubscribe_reason)
 }
 
-fn ledger_events(app: &TestApp, registration: &str, event: &str) -> i64 {
+pub(crate) fn ledger_events(app: &TestApp, registration: &str, event: &str) -> i64 {
     app.count(&format!(
         "SELECT COUNT(*) FROM ledger WHERE registration_id = '{registration}' AND event = '{event}'"
     ))

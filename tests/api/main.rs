@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod chromium;
+mod dovecot;
 mod helpers;
 mod processes;
 mod proxy;
@@ -23,6 +24,7 @@ mod announcement_relay;
 mod announcement_sending;
 mod announcing;
 mod behind_nginx;
+mod bounce_mailbox;
 mod bounces;
 mod bound_details;
 mod browser;

@@ -119,6 +119,8 @@ fn page(
         failed_count: data.outbox.failed,
         oldest_due: show_optional_time(&data.outbox.oldest_due),
         relay: dashboard::relay_line(data.relay.as_ref()),
+        imap: dashboard::imap_line(data.imap.as_ref())
+            .filter(|_| state.settings.email.bounce.imap.is_enabled()),
         failed: data.failed,
         exports: data.exports,
         announcement_mail_sent: data.announcement_mail_sent,
