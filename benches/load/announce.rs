@@ -179,8 +179,9 @@ pub async fn measure(
     let (server_before, worker_before) = (server.rss_kib(), worker.rss_kib());
     let posted = Instant::now();
     post_send(server.port, &id).await;
-    let sent_query =
-        format!("SELECT COUNT(*) FROM outbox WHERE announcement_id = '{id}' AND status = 'sent'");
+    let sent_query = format!(
+        "SELECT COUNT(*) FROM outbox WHERE announcement_id = '{id}' AND kind = 'announcement' AND status = 'sent'"
+    );
     let mut first = None;
     let mut sent = 0;
     let deadline = posted + Duration::from_secs(300);

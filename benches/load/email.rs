@@ -255,6 +255,7 @@ pub fn stored_message_bytes(database: &TestDatabase, announcement_id: &str) -> u
     let mut conn = database.connect();
     let row: OutboxRow = outbox::table
         .filter(outbox::announcement_id.eq(announcement_id))
+        .filter(outbox::kind.eq("announcement"))
         .select(OutboxRow::as_select())
         .first(&mut conn)
         .expect("a delivery");

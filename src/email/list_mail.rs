@@ -2,8 +2,7 @@
 //! member, its test send, and the notices. The member's own unsubscribe link
 //! is derived here from the row's token id.
 
-use super::render::{Related, RenderError, Rendered, Renderer};
-use crate::announcements::markdown;
+use super::render::{AnnouncementBody, Related, RenderError, Rendered, Renderer};
 use crate::configuration::GroupSettings;
 use crate::crypto::TokenPurpose;
 use crate::db::outbox::{NoticeKind, OutboxRow};
@@ -75,8 +74,15 @@ impl Renderer {
         } else {
             announcement.subject.clone()
         };
-        let (text, html) =
-            self.announcement_parts(&subject, &announcement.body, &unsubscribe_url, test)?;
+        let rendered_here;
+        let body = match related.announcement_body {
+            Some(body) => body,
+            None => {
+                rendered_here = AnnouncementBody::of(&announcement.body);
+                &rendered_here
+            }
+        };
+        let (text, html) = self.announcement_layout(&subject, body, &unsubscribe_url, test)?;
         Ok(Rendered {
             subject,
             text,
@@ -96,12 +102,21 @@ impl Renderer {
         unsubscribe_url: &str,
         test: bool,
     ) -> Result<(String, String), RenderError> {
+        self.announcement_layout(subject, &AnnouncementBody::of(body), unsubscribe_url, test)
+    }
+
+    /// The body, already rendered, in the email layout with the footer.
+    fn announcement_layout(
+        &self,
+        subject: &str,
+        body: &AnnouncementBody,
+        unsubscribe_url: &str,
+        test: bool,
+    ) -> Result<(String, String), RenderError> {
         let group = &self.group;
-        let body_text = markdown::to_text(body);
-        let body_html = markdown::to_html(body);
         let text = AnnouncementText {
             group,
-            body_text: &body_text,
+            body_text: &body.text,
             unsubscribe_url,
             test,
         }
@@ -109,7 +124,7 @@ impl Renderer {
         let html = AnnouncementHtml {
             group,
             subject,
-            body_html: &body_html,
+            body_html: &body.html,
             unsubscribe_url,
             test,
         }

@@ -80,8 +80,27 @@ pub struct Rendered {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Related<'a> {
     pub announcement: Option<&'a AnnouncementRow>,
+    /// The announcement's body already rendered (HTML, text), once per batch
+    /// rather than once per member; rendered on the spot when absent.
+    pub announcement_body: Option<&'a AnnouncementBody>,
     pub relay_error: Option<&'a str>,
     pub digest: Option<DigestRelated<'a>>,
+}
+
+/// An announcement's Markdown body as HTML and as plain text.
+#[derive(Debug, Clone)]
+pub struct AnnouncementBody {
+    pub html: String,
+    pub text: String,
+}
+
+impl AnnouncementBody {
+    pub fn of(markdown: &str) -> Self {
+        Self {
+            html: crate::announcements::markdown::to_html(markdown),
+            text: crate::announcements::markdown::to_text(markdown),
+        }
+    }
 }
 
 /// A digest's numbers, counted from the stored events of its window when its

@@ -11,7 +11,7 @@ use crate::db::registrations::Registration;
 use crate::db::{self, DbError, announcements, organisers, registrations, relay};
 use crate::domain::Status;
 use crate::domain::announcement::AnnouncementStatus;
-use crate::email::render::{DigestRelated, Related};
+use crate::email::render::{AnnouncementBody, DigestRelated, Related};
 use std::collections::HashMap;
 
 /// Why a queued message should no longer go out, if it should not, from the
@@ -58,6 +58,8 @@ pub(super) struct Batch {
     people: HashMap<String, Registration>,
     organisers: HashMap<String, Organiser>,
     announcements: HashMap<String, AnnouncementRow>,
+    /// Each announcement's body rendered once for the batch.
+    bodies: HashMap<String, AnnouncementBody>,
     /// The relay's last refusal, for `relay_refused` notices.
     relay_error: Option<String>,
     /// Each digest row's numbers, by row id.
@@ -97,7 +99,12 @@ impl Batch {
                 digests.insert(row.id.clone(), counts);
             }
         }
+        let bodies = announced
+            .iter()
+            .map(|a| (a.id.clone(), AnnouncementBody::of(&a.body)))
+            .collect();
         Ok(Batch {
+            bodies,
             digests,
             people: people.into_iter().map(|p| (p.id.clone(), p)).collect(),
             organisers: organisers.into_iter().map(|o| (o.id.clone(), o)).collect(),
@@ -125,6 +132,10 @@ impl Batch {
                 .announcement_id
                 .as_ref()
                 .and_then(|id| self.announcements.get(id)),
+            announcement_body: row
+                .announcement_id
+                .as_ref()
+                .and_then(|id| self.bodies.get(id)),
             relay_error: self.relay_error.as_deref(),
             digest: self.digests.get(&row.id).and_then(|counts| {
                 let organiser = self.organisers.get(row.organiser_id.as_ref()?)?;
