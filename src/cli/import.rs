@@ -162,6 +162,9 @@ fn split(lines: Vec<Line>) -> (Vec<u64>, Vec<ImportRecord>, Vec<Rejection>) {
     for line in lines {
         match line.parsed {
             Ok(record) => {
+                for note in &record.ignored {
+                    eprintln!("line {}: {note}", line.number);
+                }
                 numbers.push(line.number);
                 records.push(record);
             }

@@ -112,6 +112,9 @@ pub fn apply(
     now: NaiveDateTime,
 ) -> Result<LineOutcome, DbError> {
     let key = record.email.key();
+    if record.left {
+        return Ok(LineOutcome::Skipped);
+    }
     if suppressions::contains(conn, &plan.rules.keys.suppression_hash(key))? {
         return Ok(LineOutcome::Erased);
     }
@@ -136,10 +139,10 @@ fn insert(
     let details = SignupDetails {
         email: record.email.clone(),
         name: record.name.clone(),
-        organisation: None,
+        organisation: record.organisation.clone(),
         org_type: None,
-        country: None,
-        timezone: None,
+        country: record.country,
+        timezone: record.timezone.clone(),
         interests: Default::default(),
     };
     let id = registrations::insert_pending(conn, &details, &plan.source, now)?;

@@ -12,13 +12,22 @@ const WHOLE_NAME: [&str; 2] = ["name", "fullname"];
 const FIRST_NAME: &str = "firstname";
 const LAST_NAME: &str = "lastname";
 /// The original consent time, in priority order.
-const TIMES: [&str; 5] = [
+const TIMES: [&str; 6] = [
     "confirmtime",
     "optintime",
     "dateadded",
     "datesubscribed",
     "timestamp",
+    // rollcall's own export.
+    "confirmedat",
 ];
+/// The optional details, in priority order each.
+const COUNTRY: [&str; 3] = ["country", "cc", "countrycode"];
+const TIMEZONE: [&str; 1] = ["timezone"];
+const ORGANISATION: [&str; 3] = ["organisation", "organization", "company"];
+/// rollcall's own export says who left: such rows are skipped.
+const STATUS: &str = "status";
+const UNSUBSCRIBE_REASON: &str = "unsubscribereason";
 
 /// Why a header cannot be imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +56,11 @@ pub struct Columns {
     pub last_name: Option<usize>,
     /// Time columns in priority order: the first non-blank cell is the time.
     pub times: Vec<usize>,
+    pub country: Option<usize>,
+    pub timezone: Option<usize>,
+    pub organisation: Option<usize>,
+    pub status: Option<usize>,
+    pub unsubscribe_reason: Option<usize>,
     /// How many cells the header has (every record must have as many).
     pub width: usize,
 }
@@ -72,12 +86,18 @@ impl Columns {
         if need_time && times.is_empty() {
             return Err(HeaderError::NoTime);
         }
+        let first_of = |names: &[&str]| names.iter().find_map(|n| find(n));
         Ok(Columns {
             email,
             whole_names,
             first_name,
             last_name,
             times,
+            country: first_of(&COUNTRY),
+            timezone: first_of(&TIMEZONE),
+            organisation: first_of(&ORGANISATION),
+            status: find(STATUS),
+            unsubscribe_reason: find(UNSUBSCRIBE_REASON),
             width: header.len(),
         })
     }

@@ -37,7 +37,7 @@ pub mod time;
 pub use header::{Columns, HeaderError};
 pub use record::LineRules;
 
-use crate::domain::{EmailAddress, PersonName};
+use crate::domain::{Country, EmailAddress, Organisation, PersonName, TimeZoneName};
 use chrono::NaiveDateTime;
 use lines::LineBreaks;
 use std::io::{BufRead, BufReader, Read};
@@ -50,6 +50,15 @@ pub struct ImportRecord {
     /// The original consent time, when the export has one (always, in
     /// `--mode confirmed`: lines without one are rejected).
     pub consent_at: Option<NaiveDateTime>,
+    pub country: Option<Country>,
+    pub timezone: Option<TimeZoneName>,
+    pub organisation: Option<Organisation>,
+    /// rollcall's own export row of someone who left (`status` unsubscribed,
+    /// or an `unsubscribe_reason`): skipped, never re-subscribed.
+    pub left: bool,
+    /// Optional values that could not be used and were dropped, each reported
+    /// as `line N: country: … (ignored)`.
+    pub ignored: Vec<String>,
 }
 
 /// One record of the file and what became of reading it.

@@ -3,7 +3,7 @@
 use super::ImportRecord;
 use super::header::Columns;
 use super::time::{TimeError, parse_consent_time};
-use crate::domain::{EmailAddress, PersonName, quote_safely};
+use crate::domain::{Country, EmailAddress, Organisation, PersonName, TimeZoneName, quote_safely};
 use crate::organisers::csv_export::un_neutralise;
 use chrono::NaiveDateTime;
 use csv::ByteRecord;
@@ -53,13 +53,73 @@ fn check(columns: &Columns, cells: &[&str], rules: LineRules) -> Result<ImportRe
     let consent_at = consent_time(columns, cells, rules)
         .map_err(|e| reasons.push(format!("consent time: {e}")))
         .ok();
+    let mut ignored = Vec::new();
+    // Mailchimp's `Country` holds the name ("New Zealand"), its `CC` the code.
+    let country = optional(columns.country, cells, "country", &mut ignored, |t| {
+        Country::parse(t)
+            .or_else(|e| {
+                Country::all()
+                    .iter()
+                    .find(|(_, name)| name.eq_ignore_ascii_case(t))
+                    .and_then(|(code, _)| Country::parse(code).ok())
+                    .ok_or(e)
+            })
+            .map_err(|e| e.to_string())
+    });
+    let timezone = optional(columns.timezone, cells, "timezone", &mut ignored, |t| {
+        TimeZoneName::parse(t).map_err(|e| e.to_string())
+    });
+    let organisation = optional(
+        columns.organisation,
+        cells,
+        "organisation",
+        &mut ignored,
+        |t| Organisation::parse(t).map_err(|e| e.to_string()),
+    );
+    let filled = |index: Option<usize>| {
+        index
+            .map(|i| cell(cells, i).trim())
+            .filter(|t| !t.is_empty())
+    };
+    let left = filled(columns.status).is_some_and(|s| s.eq_ignore_ascii_case("unsubscribed"))
+        || filled(columns.unsubscribe_reason).is_some();
     match (email, name, consent_at) {
         (Some(email), Some(name), Some(consent_at)) => Ok(ImportRecord {
             email,
             name,
             consent_at,
+            country,
+            timezone,
+            organisation,
+            left,
+            ignored,
         }),
         _ => Err(reasons.join("; ")),
+    }
+}
+
+/// An optional detail: blank is absent; a value its rule refuses is dropped
+/// and noted as `field: "value" reason (ignored)`, and the line is kept.
+fn optional<T>(
+    index: Option<usize>,
+    cells: &[&str],
+    field: &str,
+    ignored: &mut Vec<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let text = cell(cells, index?).trim();
+    if text.is_empty() {
+        return None;
+    }
+    match parse(text) {
+        Ok(value) => Some(value),
+        Err(reason) => {
+            ignored.push(format!(
+                "{field}: \"{}\": {reason} (ignored)",
+                quote_safely(text)
+            ));
+            None
+        }
     }
 }
 

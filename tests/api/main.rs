@@ -42,6 +42,7 @@ mod export;
 mod export_memory;
 mod group_commit;
 mod import;
+mod import_columns;
 mod import_states;
 mod leases;
 mod openapi;
