@@ -142,7 +142,7 @@ fn insert(
         organisation: record.organisation.clone(),
         org_type: None,
         country: record.country,
-        timezone: record.timezone.clone(),
+        timezone: record.timezone,
         interests: Default::default(),
     };
     let id = registrations::insert_pending(conn, &details, &plan.source, now)?;
