@@ -22,7 +22,7 @@ pub struct BounceAccepted {
     post,
     path = "/api/v1/bounces",
     operation_id = "bounce",
-    request_body(content = String, content_type = "message/rfc822", description = "A raw RFC 5322 message, with any Content-Type"),
+    request_body(content = String, content_type = "text/plain", description = "A raw RFC 5322 message; any Content-Type is accepted (message/rfc822, text/plain, none)"),
     responses(
         (status = 202, description = "Read and recorded", body = BounceAccepted),
         (status = 400, description = "The body is not a message", body = ErrorBody),
