@@ -5,7 +5,7 @@ use crate::db::tokens::{self, TokenRow};
 use crate::db::{self, DbError, erasure, lifecycle};
 use crate::web::error::AppError;
 use crate::web::link_token::LinkToken;
-use crate::web::pages::{ManagePage, MessagePage};
+use crate::web::pages::{ManageErasePage, ManagePage, MessagePage};
 use crate::web::render;
 use crate::web::responses::refusal;
 use crate::web::state::{self, AppState};
@@ -48,13 +48,45 @@ impl FromRequest for LiveManageLink {
     }
 }
 
-/// `GET /manage?token=T`.
-pub async fn show(link: LiveManageLink, state: web::Data<AppState>) -> HttpResponse {
+/// `GET /manage?token=T`: the address and what is kept, Unsubscribe while
+/// subscribed, and a link to the erase step.
+pub async fn show(
+    link: LiveManageLink,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let Some(registration) = registration_of(&link, &state).await? else {
+        return Ok(invalid(&state, StatusCode::NOT_FOUND));
+    };
     let page = ManagePage {
         group: state.settings.group.clone(),
         token: link.token,
+        registration,
     };
-    token_page(StatusCode::OK, &page)
+    Ok(token_page(StatusCode::OK, &page))
+}
+
+/// `GET /manage/erase?token=T`: asks once more, with the Erase button.
+pub async fn confirm_erase(
+    link: LiveManageLink,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let Some(registration) = registration_of(&link, &state).await? else {
+        return Ok(invalid(&state, StatusCode::NOT_FOUND));
+    };
+    let page = ManageErasePage {
+        group: state.settings.group.clone(),
+        token: link.token,
+        email: registration.email,
+    };
+    Ok(token_page(StatusCode::OK, &page))
+}
+
+async fn registration_of(
+    link: &LiveManageLink,
+    state: &AppState,
+) -> Result<Option<crate::db::registrations::Registration>, AppError> {
+    let id = link.row.registration_id.clone();
+    Ok(db::blocking(&state.pool, move |c| crate::db::registrations::find(c, &id)).await?)
 }
 
 /// `POST /manage/unsubscribe?token=T`.

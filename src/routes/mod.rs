@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
         .route("/subscriptions/manage", web::post().to(requests::manage))
         .route("/manage", web::get().to(manage::show))
         .route("/manage/unsubscribe", web::post().to(manage::unsubscribe))
+        .route("/manage/erase", web::get().to(manage::confirm_erase))
         .route("/manage/erase", web::post().to(manage::erase))
         .route("/privacy", web::get().to(privacy::privacy))
         .route("/announcements", web::get().to(archive::list))

@@ -246,6 +246,23 @@ pub struct UnsubscribePage {
 pub struct ManagePage {
     pub group: GroupSettings,
     pub token: String,
+    /// Whose registration the link manages, and what is kept.
+    pub registration: crate::db::registrations::Registration,
+}
+
+impl ManagePage {
+    pub fn is_unsubscribed(&self) -> bool {
+        self.registration.status() == crate::domain::Status::Unsubscribed
+    }
+}
+
+/// `GET /manage/erase?token=T`: the question asked once more.
+#[derive(Template)]
+#[template(path = "manage_erase.html")]
+pub struct ManageErasePage {
+    pub group: GroupSettings,
+    pub token: String,
+    pub email: String,
 }
 
 #[derive(Template)]

@@ -45,6 +45,7 @@ mod import;
 mod import_columns;
 mod import_states;
 mod leases;
+mod manage_pages;
 mod openapi;
 mod ops;
 mod opt_in_extras;
