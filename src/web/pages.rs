@@ -303,6 +303,16 @@ pub struct SubscriberPage {
     pub found: Option<SubscriberView>,
 }
 
+/// `GET /admin/subscribers/{id}/erase`: the question asked once more.
+#[derive(Template)]
+#[template(path = "admin/erase.html")]
+pub struct EraseSubscriberPage {
+    pub group: GroupSettings,
+    pub csrf_token: String,
+    pub id: String,
+    pub email: String,
+}
+
 /// A time as the organiser pages show it.
 pub fn show_time(t: &chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -284,7 +284,21 @@ async fn admin_posts_need_a_session_and_the_csrf_token(backend: Backend) {
         .await
         .unwrap();
     assert!(page.contains("member@example.org") && page.contains("pending"));
-    let token = extract_csrf(&page).unwrap();
+    assert!(
+        !page.contains(&format!("action=\"{path}\"")),
+        "the person page has no one-click erase"
+    );
+    let question = app.get_text(&path).await;
+    assert!(
+        question.contains("Erase member@example.org?")
+            && question.contains(&format!("action=\"{path}\""))
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM registrations"),
+        1,
+        "asking erases nothing"
+    );
+    let token = extract_csrf(&question).unwrap();
     let erased = app.post_form(&path, &[("csrf_token", &token)]).await;
     assert_eq!(erased.status(), 303);
     assert_eq!(erased.headers()["location"], "/admin/subscribers");

@@ -23,6 +23,10 @@ pub fn scope(max_body_bytes: usize) -> actix_web::Scope {
         .route("/subscribers", web::get().to(subscribers::search))
         .route(
             "/subscribers/{id}/erase",
+            web::get().to(subscribers::confirm_erase),
+        )
+        .route(
+            "/subscribers/{id}/erase",
             web::post().to(subscribers::erase),
         )
         .route(

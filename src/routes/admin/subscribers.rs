@@ -6,7 +6,7 @@ use crate::db::{self, DbConnection, DbError, consents, erasure, ledger, outbox, 
 use crate::domain::EmailAddress;
 use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
-use crate::web::pages::{SubscriberPage, SubscriberView};
+use crate::web::pages::{EraseSubscriberPage, SubscriberPage, SubscriberView};
 use crate::web::render;
 use crate::web::state::AppState;
 use actix_web::http::StatusCode;
@@ -59,6 +59,35 @@ fn subscriber(c: &mut DbConnection, email_key: &str) -> Result<Option<Subscriber
         bounces: bounces::for_registration(c, &id)?,
         registration,
     }))
+}
+
+/// `GET /admin/subscribers/{id}/erase`: asks once more, with the Erase button.
+pub async fn confirm_erase(
+    _: SignedIn,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let Some(registration) =
+        db::blocking(&state.pool, move |c| registrations::find(c, &lookup)).await?
+    else {
+        return Ok(HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("No such registration."));
+    };
+    Ok(render::form_page(
+        &req,
+        &state,
+        StatusCode::OK,
+        |csrf_token| EraseSubscriberPage {
+            group: state.settings.group.clone(),
+            csrf_token,
+            id,
+            email: registration.email,
+        },
+    ))
 }
 
 pub async fn erase(
