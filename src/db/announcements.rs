@@ -233,80 +233,34 @@ pub fn apply(
     now: NaiveDateTime,
 ) -> Result<Transition, DbError> {
     write_transaction(conn, |conn| {
+        // The one guarded UPDATE of each action: it matches only while the
+        // announcement is in a status the action may start from.
+        macro_rules! guarded {
+            ($($set:expr),+ $(,)?) => {
+                diesel::update(
+                    announcements::table
+                        .find(id)
+                        .filter(announcements::status.eq_any(from_names(action))),
+                )
+                .set((announcements::status.eq(action.to().as_str()), announcements::updated_at.eq(now), $($set),+))
+                .execute(conn)?
+                    == 1
+            };
+        }
         let changed = match action {
             Action::SendNow => start(conn, rules, id, AnnouncementStatus::Draft, now)?,
-            Action::Schedule => {
-                let at = schedule_at.unwrap_or(now);
-                diesel::update(
-                    announcements::table
-                        .find(id)
-                        .filter(announcements::status.eq_any(from_names(action))),
-                )
-                .set((
-                    announcements::status.eq(action.to().as_str()),
-                    announcements::scheduled_at.eq(at),
-                    announcements::status_reason.eq(None::<String>),
-                    announcements::updated_at.eq(now),
-                ))
-                .execute(conn)?
-                    == 1
-            }
-            Action::Unschedule => {
-                diesel::update(
-                    announcements::table
-                        .find(id)
-                        .filter(announcements::status.eq_any(from_names(action))),
-                )
-                .set((
-                    announcements::status.eq(action.to().as_str()),
-                    announcements::scheduled_at.eq(None::<NaiveDateTime>),
-                    announcements::updated_at.eq(now),
-                ))
-                .execute(conn)?
-                    == 1
-            }
-            Action::Pause => {
-                diesel::update(
-                    announcements::table
-                        .find(id)
-                        .filter(announcements::status.eq_any(from_names(action))),
-                )
-                .set((
-                    announcements::status.eq(action.to().as_str()),
-                    announcements::status_reason.eq(None::<String>),
-                    announcements::updated_at.eq(now),
-                ))
-                .execute(conn)?
-                    == 1
-            }
-            Action::Resume => {
-                diesel::update(
-                    announcements::table
-                        .find(id)
-                        .filter(announcements::status.eq_any(from_names(action))),
-                )
-                .set((
-                    announcements::status.eq(action.to().as_str()),
-                    announcements::status_reason.eq(None::<String>),
-                    announcements::resumed_at.eq(now),
-                    announcements::updated_at.eq(now),
-                ))
-                .execute(conn)?
-                    == 1
-            }
+            Action::Schedule => guarded!(
+                announcements::scheduled_at.eq(schedule_at.unwrap_or(now)),
+                announcements::status_reason.eq(None::<String>),
+            ),
+            Action::Unschedule => guarded!(announcements::scheduled_at.eq(None::<NaiveDateTime>)),
+            Action::Pause => guarded!(announcements::status_reason.eq(None::<String>)),
+            Action::Resume => guarded!(
+                announcements::status_reason.eq(None::<String>),
+                announcements::resumed_at.eq(now),
+            ),
             Action::Cancel => {
-                let changed = diesel::update(
-                    announcements::table
-                        .find(id)
-                        .filter(announcements::status.eq_any(from_names(action))),
-                )
-                .set((
-                    announcements::status.eq(action.to().as_str()),
-                    announcements::finished_at.eq(now),
-                    announcements::updated_at.eq(now),
-                ))
-                .execute(conn)?
-                    == 1;
+                let changed = guarded!(announcements::finished_at.eq(now));
                 if changed {
                     cancel_queued(conn, id, "the announcement was cancelled")?;
                 }

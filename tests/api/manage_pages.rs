@@ -73,3 +73,32 @@ async fn the_manage_page_shows_the_address_and_erase_asks_once_more(backend: Bac
     assert_eq!(app.client.post(&erase).send().await.unwrap().status(), 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM registrations"), 0);
 }
+
+on_both_backends!(an_erase_question_for_an_unknown_link_or_person_is_a_404);
+
+async fn an_erase_question_for_an_unknown_link_or_person_is_a_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.confirmed_member("ana@example.org").await;
+    let unknown = app
+        .client
+        .get(app.url("/manage/erase?token=not-a-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    app.add_organiser("organiser@example.org", "correct horse battery staple");
+    app.log_in("organiser@example.org", "correct horse battery staple")
+        .await;
+    let nobody = app
+        .client
+        .get(app.url("/admin/subscribers/no-such-id/erase"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nobody.status(), 404);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM registrations"),
+        1,
+        "nothing changed"
+    );
+}
