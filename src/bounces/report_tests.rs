@@ -144,3 +144,24 @@ fn a_tag_only_in_rfc822_headers_matches() {
         Reading::Ignored => panic!("a hard bounce was ignored"),
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+    /// Whatever arrives, reading it never panics, and only bytes with a header
+    /// field before the first empty line are read as a message.
+    #[test]
+    fn any_bytes_are_read_without_a_panic(
+        head in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        report in proptest::sample::select(vec!["postfix_hard", "arf_complaint", "gmail_soft"]),
+        cut in 0usize..4000,
+    ) {
+        let raw = read(&keys(), &head);
+        proptest::prop_assert!(raw.is_none() || is_message(&head));
+        // A real report cut anywhere still reads or is refused, never panics.
+        let whole = fixture(report);
+        let cut = &whole[..cut.min(whole.len())];
+        let reading = read(&keys(), cut);
+        proptest::prop_assert_eq!(reading.is_some(), is_message(cut));
+    }
+}
