@@ -3,6 +3,8 @@
 //! failed export never leaves half a file).
 
 use super::Context;
+use crate::domain::announcement::RawAudience;
+use crate::domain::member_filter::RawMemberFilter;
 use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, ExportJob};
 use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
@@ -17,6 +19,27 @@ pub struct ExportArgs {
     /// Only registrations created on or after this date (YYYY-MM-DD, UTC).
     #[arg(long)]
     since: Option<String>,
+    /// Only registrations created before this date (YYYY-MM-DD, UTC).
+    #[arg(long)]
+    until: Option<String>,
+    /// Part of the email, name or organisation (ignoring case; at least 2 characters).
+    #[arg(long)]
+    q: Option<String>,
+    /// A country code; repeat for any of several.
+    #[arg(long)]
+    country: Vec<String>,
+    /// An organisation type; repeat for any of several.
+    #[arg(long = "org-type")]
+    org_type: Vec<String>,
+    /// An interest; repeat for any of several.
+    #[arg(long)]
+    interest: Vec<String>,
+    /// An IANA time zone; repeat for any of several.
+    #[arg(long)]
+    timezone: Vec<String>,
+    /// How they came: form, api, import or an import's --source text.
+    #[arg(long)]
+    source: Vec<String>,
     /// Start with a UTF-8 byte-order mark (for Excel).
     #[arg(long)]
     bom: bool,
@@ -26,7 +49,20 @@ pub struct ExportArgs {
 }
 
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<i32> {
-    let filter = match csv_export::parse_filter(args.status.as_deref(), args.since.as_deref()) {
+    let raw = RawMemberFilter {
+        status: args.status,
+        since: args.since,
+        until: args.until,
+        q: args.q,
+        sources: args.source,
+        audience: RawAudience {
+            countries: args.country,
+            org_types: args.org_type,
+            interests: args.interest,
+            timezones: args.timezone,
+        },
+    };
+    let filter = match csv_export::parse_filter(&raw, &ctx.settings.signup.interests) {
         Ok(filter) => filter,
         Err(message) => {
             eprintln!("{message}");

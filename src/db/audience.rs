@@ -1,11 +1,12 @@
-//! The audience filter as SQL: one rule for which registrations an
-//! announcement reaches (and, later, the audience page and the export).
+//! The member filter as SQL: one rule for which registrations an announcement
+//! reaches, the audience page lists and the export writes.
 //!
-//! Confirmed members only; each non-empty list narrows with OR inside it and
-//! AND between lists; a member without a value matches no non-empty list.
+//! Each non-empty list narrows with OR inside it and AND between lists; a
+//! member without a value matches no non-empty list.
 
 use super::{Backend, DbConnection, DbError};
 use crate::domain::announcement::Audience;
+use crate::domain::member_filter::MemberFilter;
 use chrono::NaiveDateTime;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::serialize::ToSql;
@@ -129,10 +130,34 @@ struct Id {
     id: String,
 }
 
-/// Appends the audience's condition on the registrations aliased `r`.
+/// Appends the audience's condition on the registrations aliased `r`:
+/// confirmed members narrowed by its lists.
 pub fn push_condition(sql: &mut RawSql, audience: &Audience, backend: Backend) {
-    sql.push("r.status = 'confirmed'");
+    push_filter(sql, &MemberFilter::members(audience.clone()), backend);
+}
+
+/// Appends the filter's condition on the registrations aliased `r` (always
+/// some condition, `1 = 1` at least, so callers may follow with `AND`).
+pub fn push_filter(sql: &mut RawSql, filter: &MemberFilter, backend: Backend) {
+    sql.push("1 = 1");
+    if let Some(status) = filter.status {
+        sql.push(" AND r.status = ")
+            .bind(Bind::Text(status.as_str().to_owned()));
+    }
+    if let Some(since) = filter.since {
+        sql.push(" AND r.created_at >= ")
+            .bind(Bind::Time(midnight(since)));
+    }
+    if let Some(until) = filter.until {
+        sql.push(" AND r.created_at < ")
+            .bind(Bind::Time(midnight(until)));
+    }
+    if let Some(q) = &filter.q {
+        push_search(sql, q, backend);
+    }
+    let audience = &filter.audience;
     for (column, values) in [
+        ("r.source", &filter.sources),
         ("r.country", &audience.countries),
         ("r.org_type", &audience.org_types),
         ("r.timezone", &audience.timezones),
@@ -167,6 +192,47 @@ pub fn push_condition(sql: &mut RawSql, audience: &Audience, backend: Backend) {
         }
         sql.push(")");
     }
+}
+
+/// `q` as part of the email, name or organisation, ignoring case. PostgreSQL's
+/// `ILIKE` is served by trigram indexes; SQLite's `LIKE` ignores the case of
+/// ASCII letters and scans (see the README's figures).
+fn push_search(sql: &mut RawSql, q: &str, backend: Backend) {
+    let like = match backend {
+        Backend::Sqlite => " LIKE ",
+        Backend::Postgres => " ILIKE ",
+    };
+    let pattern = format!("%{}%", escape_like(q));
+    sql.push(" AND (");
+    for (i, column) in ["r.email", "r.name", "r.organisation"]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push(column)
+            .push(like)
+            .bind(Bind::Text(pattern.clone()));
+        sql.push(" ESCAPE '\\'");
+    }
+    sql.push(")");
+}
+
+/// `%`, `_` and the escape character itself stand for themselves.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn midnight(date: chrono::NaiveDate) -> NaiveDateTime {
+    date.and_hms_opt(0, 0, 0).unwrap_or_default()
 }
 
 /// How many members the audience reaches now.

@@ -1,35 +1,16 @@
 //! Reads for the CSV export, in keyset pages, and the record of each export.
 
+use super::audience::{Bind, RawSql, push_filter};
 use super::schema::{consents, exports, registrations};
 use super::{DbConnection, DbError};
-use crate::domain::Status;
-use chrono::{NaiveDate, NaiveDateTime};
+use crate::domain::member_filter::MemberFilter;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-
-/// Which registrations an export takes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportFilter {
-    /// `None` is all statuses.
-    pub status: Option<Status>,
-    /// Registrations created on or after this date (00:00 UTC).
-    pub since: Option<NaiveDate>,
-}
-
-impl ExportFilter {
-    /// The filter as recorded in the export log.
-    pub fn describe(&self) -> String {
-        let status = self.status.map_or("all", Status::as_str);
-        match self.since {
-            Some(date) => format!("status={status} since={date}"),
-            None => format!("status={status}"),
-        }
-    }
-}
 
 /// The registration columns an export writes, and only those: reading and
 /// parsing the whole row (six timestamps, the confirmation evidence) was most
 /// of the export's time.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, QueryableByName)]
 #[diesel(table_name = registrations)]
 pub struct ExportRegistration {
     pub id: String,
@@ -63,26 +44,22 @@ pub type ExportRow = (ExportRegistration, Option<ExportConsent>);
 /// The next page after `after` (by id, which is time-ordered).
 pub fn page(
     conn: &mut DbConnection,
-    filter: &ExportFilter,
+    filter: &MemberFilter,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ExportRow>, DbError> {
-    let mut query = registrations::table
-        .order(registrations::id.asc())
-        .limit(limit)
-        .select(ExportRegistration::as_select())
-        .into_boxed();
-    if let Some(status) = filter.status {
-        query = query.filter(registrations::status.eq(status.as_str()));
-    }
-    if let Some(since) = filter.since {
-        query = query
-            .filter(registrations::created_at.ge(since.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    }
+    let mut sql = RawSql::default();
+    sql.push(
+        "SELECT r.id, r.email, r.name, r.organisation, r.org_type, r.country, r.timezone, \
+         r.interests, r.status, r.source, r.created_at, r.confirmed_at, r.unsubscribed_at, \
+         r.unsubscribe_reason FROM registrations r WHERE ",
+    );
+    push_filter(&mut sql, filter, conn.backend());
     if let Some(after) = after {
-        query = query.filter(registrations::id.gt(after.to_owned()));
+        sql.push(" AND r.id > ").bind(Bind::Text(after.to_owned()));
     }
-    let rows: Vec<ExportRegistration> = query.load(conn)?;
+    sql.push(&format!(" ORDER BY r.id LIMIT {limit}"));
+    let rows: Vec<ExportRegistration> = sql.load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut latest = latest_consents(conn, &ids)?.into_iter().peekable();
     // Both lists are ordered by registration id, so one pass pairs them.

@@ -31,6 +31,7 @@ pub mod notices;
 pub mod organisers;
 pub mod outbox;
 pub mod pacing;
+pub mod people;
 pub mod registrations;
 pub mod relay;
 pub mod requests;

@@ -29,6 +29,7 @@ mod country_list;
 mod email;
 mod field_errors;
 mod interests;
+pub mod member_filter;
 mod name;
 mod org_type;
 mod organisation;

@@ -4,8 +4,10 @@
 //! page size, never by the list. Each export is recorded, complete or not.
 
 use crate::clock::SharedClock;
-use crate::db::export_rows::{self as queries, ExportFilter, ExportRow};
+use crate::db::export_rows::{self as queries, ExportRow};
 use crate::db::{DbError, Pool};
+use crate::domain::Status;
+use crate::domain::member_filter::{MemberFilter, RawMemberFilter};
 use actix_web::web::Bytes;
 use chrono::NaiveDateTime;
 use std::borrow::Cow;
@@ -48,7 +50,7 @@ pub enum ExportError {
 pub struct ExportJob {
     pub pool: Pool,
     pub clock: SharedClock,
-    pub filter: ExportFilter,
+    pub filter: MemberFilter,
     pub bom: bool,
     /// `signup.interests`, for the column's order.
     pub interests: Vec<String>,
@@ -258,23 +260,10 @@ pub fn un_neutralise(cell: &str) -> &str {
     }
 }
 
-/// Reads `status` (default `confirmed`; `all` for every status) and `since`
-/// (`YYYY-MM-DD`), as given to the HTTP query or the command line.
-pub fn parse_filter(status: Option<&str>, since: Option<&str>) -> Result<ExportFilter, String> {
-    let status = match status.unwrap_or("confirmed") {
-        "all" => None,
-        other => Some(crate::domain::Status::parse(other).ok_or_else(|| {
-            format!("status: use confirmed, pending, unsubscribed or all, not {other:?}")
-        })?),
-    };
-    let since = since
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| format!("since: use a date like 2026-01-31, not {s:?}"))
-        })
-        .transpose()?;
-    Ok(ExportFilter { status, since })
+/// The export's filter, as given to the HTTP query or the command line: the
+/// audience page's filter with `confirmed` as the default status.
+pub fn parse_filter(raw: &RawMemberFilter, interests: &[String]) -> Result<MemberFilter, String> {
+    MemberFilter::parse(raw, Some(Status::Confirmed), interests).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

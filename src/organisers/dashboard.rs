@@ -5,8 +5,10 @@ use crate::db::aggregates::{self as queries, FailedMessage, Funnel, OutboxHealth
 use crate::db::bounces::{self, AnnouncementBounceRate, BounceCounts};
 use crate::db::export_rows::{self as exports, ExportRecord};
 use crate::db::imap_state::{self, ImapState};
+use crate::db::people::{self, PersonRow, Sort};
 use crate::db::relay::{self, RelayStatus};
 use crate::db::{DbConnection, DbError, deliveries, registrations};
+use crate::domain::member_filter::MemberFilter;
 use crate::domain::{Country, OrgType, Status};
 use crate::organisers::charts::BarChart;
 use crate::organisers::planner::{self, Plan, Rules, ZoneMembers};
@@ -32,6 +34,23 @@ pub struct DashboardData {
     /// Bounces and complaints of the last 30 days.
     pub bounces: BounceCounts,
     pub last_announcement: Option<AnnouncementBounceRate>,
+    /// The ten latest signups, of any status.
+    pub latest: Vec<PersonRow>,
+    /// People still pending who signed up before `stale_pending.0`.
+    pub stale_pending: (NaiveDate, i64),
+}
+
+/// Pending for more than this many days: worth a nudge (a resend).
+pub const STALE_PENDING_DAYS: i64 = 3;
+
+/// People pending since before the day `STALE_PENDING_DAYS` ago, as the audience
+/// page filters them (whole days: its `until` is a date).
+pub fn stale_pending_filter(now: NaiveDateTime) -> MemberFilter {
+    MemberFilter {
+        status: Some(Status::Pending),
+        until: Some((now - Duration::days(STALE_PENDING_DAYS)).date()),
+        ..MemberFilter::default()
+    }
 }
 
 impl DashboardData {
@@ -51,6 +70,14 @@ impl DashboardData {
             imap: imap_state::find(conn)?,
             bounces: bounces::counts_since(conn, now - Duration::days(30))?,
             last_announcement: bounces::last_announcement_rate(conn)?,
+            latest: people::page(conn, &MemberFilter::default(), Sort::default(), None, 10)?.rows,
+            stale_pending: {
+                let filter = stale_pending_filter(now);
+                (
+                    filter.until.unwrap_or_default(),
+                    people::count(conn, &filter)?,
+                )
+            },
         })
     }
 }

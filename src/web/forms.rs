@@ -1,6 +1,7 @@
 //! Request bodies as extractors: the body limit (413), decoding (400) and, for
 //! the forms that need it, the CSRF check (403), each written once here.
 
+use crate::domain::member_filter::RawMemberFilter;
 use crate::web::body::{self, SubmittedSignup, decode_form, form_value};
 use crate::web::csrf;
 use crate::web::hardening::is_body_timeout;
@@ -49,6 +50,19 @@ impl FormFields {
     /// Fields already decoded.
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
         Self { pairs }
+    }
+
+    /// The request's query string, decoded like a form (repeated keys kept);
+    /// `None` if it is not percent-encoded UTF-8.
+    pub fn from_query(req: &HttpRequest) -> Option<Self> {
+        decode_form(req.query_string().as_bytes())
+            .ok()
+            .map(Self::from_pairs)
+    }
+
+    /// The member filter's fields, unchecked.
+    pub fn member_filter(&self) -> RawMemberFilter {
+        RawMemberFilter::from_fields(|name| self.all(name))
     }
 
     /// Every value of a repeated field `name`, in order.

@@ -6,6 +6,7 @@ pub mod admin_auth;
 pub mod announcement_form;
 pub mod announcement_pages;
 pub mod archive_pages;
+pub mod audience_pages;
 pub mod body;
 pub mod client;
 pub mod cookies;

@@ -299,8 +299,10 @@ impl SubscriberView {
 pub struct SubscriberPage {
     pub group: GroupSettings,
     pub csrf_token: String,
-    pub searched: String,
-    pub found: Option<SubscriberView>,
+    pub person: SubscriberView,
+    /// Just back from Resend confirmation.
+    pub resent: bool,
+    pub cooldown_minutes: u32,
 }
 
 /// `GET /admin/subscribers/{id}/erase`: the question asked once more.
@@ -351,4 +353,7 @@ pub struct DashboardPage {
     pub announcement_mail_sent: i64,
     pub bounces: crate::db::bounces::BounceCounts,
     pub last_announcement: Option<crate::db::bounces::AnnouncementBounceRate>,
+    pub latest: Vec<crate::web::audience_pages::AudienceRow>,
+    /// "N people signed up before D and have not confirmed", and its link.
+    pub stale_pending: (String, i64, String),
 }

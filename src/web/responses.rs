@@ -34,6 +34,11 @@ pub fn bad_request(text: impl Into<String>) -> HttpResponse {
         .body(text.into())
 }
 
+/// 400: a query string that is not percent-encoded UTF-8.
+pub fn unreadable_query() -> HttpResponse {
+    bad_request("The query could not be read.")
+}
+
 /// 400: a form body that is not urlencoded UTF-8.
 pub fn unreadable_form() -> HttpResponse {
     bad_request("The form could not be read.")

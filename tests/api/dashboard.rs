@@ -12,6 +12,7 @@ on_both_backends!(
     offsets_follow_daylight_saving_on_the_chosen_date,
     bad_dashboard_parameters_are_a_400,
     metrics_report_the_outbox,
+    the_dashboard_lists_the_latest_signups_and_links_to_people_still_pending,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -184,4 +185,38 @@ async fn metrics_report_the_outbox(backend: Backend) {
         "{text}"
     );
     assert_eq!(app.deliver().await, 1, "the waiting message goes out");
+}
+
+async fn the_dashboard_lists_the_latest_signups_and_links_to_people_still_pending(
+    backend: Backend,
+) {
+    let app = organiser(backend).await;
+    assert!(dashboard(&app, "").await.contains("No signups yet."));
+    // One person signs up and waits; four days later eleven more sign up.
+    app.sign_up("still.waiting@example.org").await;
+    app.clock.advance(chrono::Duration::days(4));
+    for i in 0..11 {
+        app.confirmed_member(&format!("member{i:02}@example.org"))
+            .await;
+    }
+    // The session has expired meanwhile.
+    app.log_in("organiser@example.org", PASSWORD).await;
+    let page = dashboard(&app, "").await;
+    let latest = page
+        .split_once("<table id=\"latest-signups\">")
+        .and_then(|(_, rest)| rest.split_once("</table>"))
+        .map(|(table, _)| table)
+        .expect("the latest signups");
+    assert_eq!(latest.matches("<a href=\"/admin/subscribers/").count(), 10);
+    assert!(latest.contains("member10@example.org") && !latest.contains("still.waiting"));
+    let stale = page
+        .split_once("<p id=\"stale-pending\"><a href=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(href, _)| href.replace("&amp;", "&"))
+        .expect("the pending line");
+    assert!(page.contains("1 person signed up before"), "{page}");
+    let filtered = app.get_text(&stale).await;
+    assert!(filtered.contains("still.waiting@example.org"), "{stale}");
+    assert!(filtered.contains("<p id=\"matching\">1 person matches"));
+    app.deliver().await;
 }

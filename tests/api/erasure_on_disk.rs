@@ -113,7 +113,7 @@ async fn the_admin_erase_button_leaves_no_bytes_of_the_address(backend: Backend)
     };
     let page = app
         .client
-        .get(app.url("/admin/subscribers?email=erin.eraseme@example.org"))
+        .get(app.url(&format!("/admin/subscribers/{id}")))
         .send()
         .await
         .unwrap()

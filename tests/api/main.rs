@@ -23,6 +23,7 @@ mod announcement_pages;
 mod announcement_relay;
 mod announcement_sending;
 mod announcing;
+mod audience_page;
 mod behind_nginx;
 mod bounce_mailbox;
 mod bounces;

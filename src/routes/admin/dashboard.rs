@@ -4,6 +4,7 @@ use crate::db;
 use crate::organisers::dashboard::{self, DashboardData};
 use crate::organisers::planner::{self, Rules};
 use crate::web::admin_auth::SignedIn;
+use crate::web::audience_pages::{AudienceRow, query_string};
 use crate::web::error::AppError;
 use crate::web::pages::{DashboardPage, show_optional_time};
 use crate::web::render;
@@ -79,7 +80,7 @@ pub async fn show(
         &req,
         &state,
         StatusCode::OK,
-        |csrf_token| page(&state, data, csrf_token, minutes, date, now.date_naive()),
+        |csrf_token| page(&state, data, csrf_token, minutes, date, naive_now),
     ))
 }
 
@@ -90,8 +91,9 @@ fn page(
     csrf_token: String,
     minutes: i64,
     date: NaiveDate,
-    today: NaiveDate,
+    now_naive: chrono::NaiveDateTime,
 ) -> DashboardPage {
+    let today = now_naive.date();
     let settings = &state.settings.dashboard;
     let members = dashboard::zone_members(&data.by_timezone);
     let rules = Rules {
@@ -126,5 +128,15 @@ fn page(
         announcement_mail_sent: data.announcement_mail_sent,
         bounces: data.bounces,
         last_announcement: data.last_announcement,
+        latest: data.latest.iter().map(AudienceRow::from).collect(),
+        stale_pending: {
+            let (before, n) = data.stale_pending;
+            let filter = dashboard::stale_pending_filter(now_naive);
+            let href = format!(
+                "/admin/subscribers?{}",
+                query_string(filter.query_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+            );
+            (before.format("%-d %B %Y").to_string(), n, href)
+        },
     }
 }

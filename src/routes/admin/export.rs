@@ -2,31 +2,30 @@
 //! channel. A client that goes away stops the export (recorded as partial); an
 //! error after the headers truncates the body and is logged.
 
-use crate::db::export_rows::ExportFilter;
+use crate::domain::member_filter::MemberFilter;
 use crate::organisers::csv_export::{self, CHANNEL_CHUNKS, Chunk, ExportJob};
 use crate::web::admin_auth::SignedIn;
 use crate::web::error::AppError;
+use crate::web::forms::FormFields;
 use crate::web::responses::bad_request;
+use crate::web::responses::unreadable_query;
 use crate::web::state::AppState;
 use actix_web::http::header::{CONTENT_DISPOSITION, RETRY_AFTER};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::Stream;
-use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
-#[derive(Deserialize)]
-pub struct ExportQuery {
-    status: Option<String>,
-    since: Option<String>,
-    bom: Option<String>,
-}
-
+/// The query: the audience page's filter (default status `confirmed`) and `bom`.
 pub async fn download(
-    query: web::Query<ExportQuery>,
+    req: HttpRequest,
     organiser: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = match csv_export::parse_filter(query.status.as_deref(), query.since.as_deref()) {
+    let Some(query) = FormFields::from_query(&req) else {
+        return Ok(unreadable_query());
+    };
+    let interests = &state.settings.signup.interests;
+    let filter = match csv_export::parse_filter(&query.member_filter(), interests) {
         Ok(filter) => filter,
         Err(message) => return Ok(bad_request(message)),
     };
@@ -38,7 +37,7 @@ pub async fn download(
         pool: state.pool.clone(),
         clock: state.clock.clone(),
         filter,
-        bom: query.bom.as_deref() == Some("1"),
+        bom: query.get("bom").as_deref() == Some("1"),
         interests: state.settings.signup.interests.clone(),
         actor: organiser.actor(),
     };
@@ -60,10 +59,10 @@ fn exports_busy() -> HttpResponse {
 }
 
 /// `rollcall-{status or all}-{today}.csv`.
-fn file_name(state: &AppState, filter: &ExportFilter) -> String {
+fn file_name(state: &AppState, filter: &MemberFilter) -> String {
     format!(
         "rollcall-{}-{}.csv",
-        filter.status.map_or("all", |s| s.as_str()),
+        filter.status_text(),
         state.clock.now().format("%Y-%m-%d")
     )
 }

@@ -20,7 +20,12 @@ pub fn scope(max_body_bytes: usize) -> actix_web::Scope {
         .route("/logout", web::post().to(login::logout))
         .route("", web::get().to(dashboard::show))
         .route("/export.csv", web::get().to(export::download))
-        .route("/subscribers", web::get().to(subscribers::search))
+        .route("/subscribers", web::get().to(subscribers::list))
+        .route("/subscribers/{id}", web::get().to(subscribers::show))
+        .route(
+            "/subscribers/{id}/resend",
+            web::post().to(subscribers::resend),
+        )
         .route(
             "/subscribers/{id}/erase",
             web::get().to(subscribers::confirm_erase),

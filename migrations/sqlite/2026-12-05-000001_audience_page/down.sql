@@ -1,0 +1,2 @@
+DROP INDEX registrations_name_key;
+DROP INDEX registrations_created;
