@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const TOKEN: &str = "rc_bench-export-token";
+pub const TOKEN: &str = "rc_bench-export-token";
 
 pub struct ExportFigures {
     pub rows: u64,

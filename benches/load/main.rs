@@ -13,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod announce;
+mod audience;
 mod client;
 mod email;
 mod export;
@@ -125,8 +126,8 @@ struct Args {
 }
 
 /// The parts `--only` can pick (for profiling one of them).
-const PARTS: [&str; 7] = [
-    "raw", "http", "startup", "states", "export", "email", "announce",
+const PARTS: [&str; 8] = [
+    "raw", "http", "startup", "states", "export", "audience", "email", "announce",
 ];
 
 fn parse_args() -> Result<Args, String> {
@@ -259,6 +260,9 @@ async fn run(backend: Backend, plan: &Plan) -> Vec<Figure> {
     }
     if plan.runs("export") {
         export_part(backend, plan, &logs, &mut figures).await;
+    }
+    if plan.runs("audience") {
+        audience_part(backend, &logs, &mut figures).await;
     }
     if plan.runs("email") {
         email_part(backend, plan, &settings, &logs, &mut figures).await;
@@ -442,6 +446,22 @@ async fn export_part(backend: Backend, plan: &Plan, logs: &Logs, figures: &mut V
         Figure::new("export_rss_growth", exported.rss_growth_mib, "MiB")
             .against(32.0, (!plan.quick).then_some(Target::Below(1.0))),
     );
+}
+
+/// The audience page at 100,000 registrations, each shape against 100 ms.
+async fn audience_part(backend: Backend, logs: &Logs, figures: &mut Vec<Figure>) {
+    step(&format!(
+        "audience page at {} registrations",
+        audience::ROWS
+    ));
+    let database = TestDatabase::create(backend);
+    audience::seed(&database);
+    for (name, ms) in audience::measure(&database, &logs.path("audience")).await {
+        figures.push(
+            Figure::new(format!("audience_{name}"), ms, "ms")
+                .against(100.0, Some(Target::Below(1.0))),
+        );
+    }
 }
 
 /// `announcement_send`: 20,000 members, one announcement, one worker.
