@@ -112,9 +112,20 @@ mod tests {
 
     #[test]
     fn spaces_and_dashes_in_a_typed_code_are_ignored() {
-        for typed in ["171243", "171 243", "171-243", " 171\u{a0}243\t", "171\u{2013}243", "1-7 1-2 4-3"] {
+        for typed in [
+            "171243",
+            "171 243",
+            "171-243",
+            " 171\u{a0}243\t",
+            "171\u{2013}243",
+            "1-7 1-2 4-3",
+        ] {
             assert_eq!(normalise_code(typed), "171243", "{typed:?}");
         }
-        assert_eq!(normalise_code("171.243"), "171.243", "other characters stay, and fail");
+        assert_eq!(
+            normalise_code("171.243"),
+            "171.243",
+            "other characters stay, and fail"
+        );
     }
 }
