@@ -75,7 +75,11 @@ pub async fn manage_from_unsubscribe(
     })
     .await?;
     Ok(match found {
-        Some(_) => see_other(MANAGE_SENT).finish(),
+        Some(_) => {
+            let mut answer = see_other(MANAGE_SENT).finish();
+            render::token_page_headers(&mut answer);
+            answer
+        }
         None => super::unsubscribe::unknown(&state),
     })
 }

@@ -215,6 +215,8 @@ async fn the_unsubscribed_page_mails_a_manage_link_to_the_registrations_own_addr
         .unwrap();
     assert_eq!(pressed.status(), 303);
     assert_eq!(pressed.headers()["location"], "/subscriptions/manage/sent");
+    assert_eq!(pressed.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(pressed.headers()["cache-control"], "no-store");
     assert_eq!(app.deliver().await, 1);
     assert!(app.mail_to("intruder@example.net").is_empty());
     let mail = manage_mail(&app, "losa@example.org");
