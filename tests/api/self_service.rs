@@ -382,7 +382,8 @@ async fn a_manage_request_lands_on_the_link_on_its_way_page(backend: Backend) {
     let page = page.text().await.unwrap();
     assert!(page.contains(r#"<html lang="en">"#));
     assert!(page.contains("<h1>Check your inbox</h1>"));
-    assert!(page.contains("If the address you gave is registered"));
+    assert!(page.contains("If the address is registered with"));
+    assert!(page.contains("a link to manage its registration is on its way"));
     assert!(page.contains("<h2>Nothing arrived?</h2>"));
     assert!(page.contains("spam"));
     // Asking again is one form away, with its label.
