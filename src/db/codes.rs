@@ -23,12 +23,19 @@ pub enum CodeResult {
     NotConfirmed,
 }
 
-/// A typed code without the spaces and dashes people put in it.
+/// A typed code without the spaces and dashes people put in it (a phone or a
+/// mail client may turn `-` into a typographic dash, and a space into a
+/// no-break space).
 pub fn normalise_code(typed: &str) -> String {
     typed
         .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
+        .filter(|c| !c.is_whitespace() && !is_dash(*c))
         .collect()
+}
+
+/// The hyphen-minus, the Unicode hyphens and dashes (U+2010–U+2015) and the minus sign.
+fn is_dash(c: char) -> bool {
+    c == '-' || ('\u{2010}'..='\u{2015}').contains(&c) || c == '\u{2212}'
 }
 
 /// Checks a typed code for the registration the cookie names.
@@ -97,4 +104,28 @@ fn matching_token<'a>(rules: &SignupRules, ids: &'a [String], code: &str) -> Opt
         let matches = rules.keys.code_matches(id, code);
         found.or(matches.then_some(id.as_str()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_code;
+
+    #[test]
+    fn spaces_and_dashes_in_a_typed_code_are_ignored() {
+        for typed in [
+            "171243",
+            "171 243",
+            "171-243",
+            " 171\u{a0}243\t",
+            "171\u{2013}243",
+            "1-7 1-2 4-3",
+        ] {
+            assert_eq!(normalise_code(typed), "171243", "{typed:?}");
+        }
+        assert_eq!(
+            normalise_code("171.243"),
+            "171.243",
+            "other characters stay, and fail"
+        );
+    }
 }

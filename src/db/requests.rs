@@ -2,11 +2,13 @@
 //! the address's state, and both do the same work: each writes the address's
 //! request row (keyed by a keyed hash, holding the requests' cooldown) before
 //! anything depends on the state, and each respects the per-address email
-//! cooldown and daily cap.
+//! cooldown and daily cap. A manage link goes to any registered address, so
+//! an unsubscribed person can still erase themselves.
 
 use super::outbox::MessageKind;
 use super::signups::{self, SignupRules};
-use super::{DbConnection, DbError, attempts, registrations, write_transaction};
+use super::{DbConnection, DbError, attempts, registrations, tokens, write_transaction};
+use crate::crypto::TokenPurpose;
 use crate::domain::Status;
 use chrono::NaiveDateTime;
 
@@ -38,24 +40,53 @@ pub fn resend(
     })
 }
 
-/// A manage link for a pending or confirmed registration.
+/// A manage link for a registration in any state (pending, confirmed or
+/// unsubscribed: an unsubscribed person may still want their data erased).
 pub fn request_manage_link(
     conn: &mut DbConnection,
     rules: &SignupRules,
     email_key: &str,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
+    write_transaction(conn, |conn| manage_request(conn, rules, email_key, now))
+}
+
+/// The unsubscribed page's button: a manage link to the address of the
+/// unsubscribe token's registration, never to one the request names, under
+/// the same request row and cooldowns as [`request_manage_link`]. `None` if
+/// the token is unknown.
+pub fn request_manage_link_by_unsubscribe_token(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Option<bool>, DbError> {
     write_transaction(conn, |conn| {
-        let registration = locked_registration(conn, email_key)?;
-        let hash = rules.keys.request_hash(email_key);
-        let cooled = attempts::record_request(conn, &hash, now, rules.resend_cooldown)?;
-        match registration {
-            Some(r) if r.status() != Status::Unsubscribed => {
-                queue_request(conn, rules, &hash, cooled, &r.id, MessageKind::Manage, now)
-            }
-            _ => Ok(false),
-        }
+        let Some(row) = tokens::find(conn, TokenPurpose::Unsubscribe, token)? else {
+            return Ok(None);
+        };
+        let Some(registration) = registrations::find(conn, &row.registration_id)? else {
+            return Ok(None);
+        };
+        manage_request(conn, rules, &registration.email_key, now).map(Some)
     })
+}
+
+/// A manage request inside the caller's transaction: the request row first,
+/// whatever the state, then the message if the address is registered.
+fn manage_request(
+    conn: &mut DbConnection,
+    rules: &SignupRules,
+    email_key: &str,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let registration = locked_registration(conn, email_key)?;
+    let hash = rules.keys.request_hash(email_key);
+    let cooled = attempts::record_request(conn, &hash, now, rules.resend_cooldown)?;
+    match registration {
+        Some(r) => queue_request(conn, rules, &hash, cooled, &r.id, MessageKind::Manage, now),
+        None => Ok(false),
+    }
 }
 
 /// The address's registration, locked before the request row as erasure

@@ -215,7 +215,12 @@ pub fn queue_claimed(
     Ok(token_id)
 }
 
-/// The token a signup-caused message carries, if its kind carries one.
+/// How long a manage link works.
+const MANAGE_TOKEN_LIFETIME: Duration = Duration::hours(24);
+
+/// The token a signup-caused message carries, if its kind carries one: the
+/// "already on the list" notice carries a manage link, because the cooldown it
+/// starts would hold back a manage link asked for next.
 fn token_for<'a>(
     rules: &SignupRules,
     registration_id: &'a str,
@@ -224,7 +229,9 @@ fn token_for<'a>(
 ) -> Option<tokens::NewToken<'a>> {
     let (purpose, lifetime) = match kind {
         MessageKind::Confirmation => (TokenPurpose::Confirm, rules.token_ttl),
-        MessageKind::Manage => (TokenPurpose::Manage, Duration::hours(24)),
+        MessageKind::Manage | MessageKind::AlreadyMember => {
+            (TokenPurpose::Manage, MANAGE_TOKEN_LIFETIME)
+        }
         _ => return None,
     };
     Some(tokens::NewToken::new(

@@ -38,7 +38,7 @@ message_templates!(ConfirmationText = "email/confirmation.txt", ConfirmationHtml
     link: &'a str, code: Option<&'a str>, ttl_hours: u32,
 });
 message_templates!(AlreadyMemberText = "email/already_member.txt", AlreadyMemberHtml = "email/already_member.html", {
-    base_url: &'a str,
+    base_url: &'a str, manage_link: Option<&'a str>,
 });
 message_templates!(WelcomeText = "email/welcome.txt", WelcomeHtml = "email/welcome.html", {
     unsubscribe_url: &'a str,
@@ -190,16 +190,26 @@ impl Renderer {
             MessageKind::AlreadyMember => {
                 let subject = format!("You are already on the {} list", group.name);
                 let base_url = self.base_url.as_str();
+                // Rows queued before notices carried a manage token point
+                // at the manage form instead.
+                let manage_link = row
+                    .token_id
+                    .is_some()
+                    .then(|| link_for(TokenPurpose::Manage, "/manage"))
+                    .transpose()?;
+                let manage_link = manage_link.as_deref();
                 let text = AlreadyMemberText {
                     group,
                     subject: &subject,
                     base_url,
+                    manage_link,
                 }
                 .render()?;
                 let html = AlreadyMemberHtml {
                     group,
                     subject: &subject,
                     base_url,
+                    manage_link,
                 }
                 .render()?;
                 Rendered {

@@ -17,22 +17,30 @@ use crate::web::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 
-/// `GET /subscriptions/check`.
-pub async fn check(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    check_page(&req, &state, StatusCode::OK, None)
+#[derive(Deserialize)]
+struct CheckQuery {
+    resent: Option<String>,
 }
 
-fn check_page(
-    req: &HttpRequest,
-    state: &AppState,
-    status: StatusCode,
-    code_error: Option<&str>,
-) -> HttpResponse {
-    render::form_page(req, state, status, |csrf_token| CheckPage {
+/// `GET /subscriptions/check[?resent=1]`: shows the address typed, from the
+/// sealed signup cookie (so the page is the same for every address state).
+pub async fn check(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let typed_address = req
+        .cookie(SIGNUP_COOKIE)
+        .and_then(|c| state.keys.open_signup(c.value()))
+        .map(|seal| seal.address)
+        .filter(|address| !address.trim().is_empty());
+    // A malformed query is not worth a 400 here: it only drops the acknowledgement.
+    let resent = web::Query::<CheckQuery>::from_query(req.query_string())
+        .is_ok_and(|q| q.resent.as_deref() == Some("1"));
+    render::form_page(&req, &state, StatusCode::OK, |csrf_token| CheckPage {
         group: state.settings.group.clone(),
         csrf_token,
-        code_error: code_error.map(str::to_owned),
+        code_error: None,
+        typed_address,
+        resent,
     })
 }
 
@@ -168,13 +176,17 @@ async fn confirm_by_code(
     })
 }
 
+/// The check page again with [`CODE_NOT_ACCEPTED`]. It leaves out the typed
+/// address, so that this answer is one page byte for byte, whatever the cookie.
 fn code_not_accepted(req: &HttpRequest, state: &AppState) -> HttpResponse {
-    check_page(
-        req,
-        state,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some(CODE_NOT_ACCEPTED),
-    )
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render::form_page(req, state, status, |csrf_token| CheckPage {
+        group: state.settings.group.clone(),
+        csrf_token,
+        code_error: Some(CODE_NOT_ACCEPTED.to_owned()),
+        typed_address: None,
+        resent: false,
+    })
 }
 
 fn to_welcome() -> HttpResponse {

@@ -31,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
         )
         .route("/subscriptions/resend", web::post().to(requests::resend))
         .route("/subscriptions/manage", web::post().to(requests::manage))
+        .route(
+            "/subscriptions/manage/sent",
+            web::get().to(requests::manage_sent),
+        )
         .route("/manage", web::get().to(manage::show))
         .route("/manage/unsubscribe", web::post().to(manage::unsubscribe))
         .route("/manage/erase", web::get().to(manage::confirm_erase))
@@ -40,6 +44,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
         .route("/announcements/{id}", web::get().to(archive::show))
         .route("/unsubscribe", web::get().to(unsubscribe::show))
         .route("/unsubscribe", web::post().to(unsubscribe::submit))
+        .route(
+            "/unsubscribe/manage",
+            web::post().to(requests::manage_from_unsubscribe),
+        )
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
         .route("/metrics", web::get().to(health::metrics));

@@ -1,5 +1,6 @@
 //! One-click unsubscribe (RFC 8058): the POST works whatever its body and
-//! content type, without cookies, and answers 200 (also when already done).
+//! content type, without cookies, and answers 200 (also when already done),
+//! with a button that asks for a manage link (`POST /unsubscribe/manage`).
 
 use crate::db::{self, lifecycle};
 use crate::web::error::AppError;
@@ -44,9 +45,9 @@ pub async fn submit(
     if state.keys.is_test_unsubscribe_token(&token) {
         return Ok(test_send(&state));
     }
-    let now = state.clock.now_naive();
+    let (now, lookup) = (state.clock.now_naive(), token.clone());
     let result = db::blocking(&state.pool, move |c| {
-        lifecycle::unsubscribe_with_token(c, &token, "subscriber", now)
+        lifecycle::unsubscribe_with_token(c, &lookup, "subscriber", now)
     })
     .await?;
     Ok(match result {
@@ -55,7 +56,7 @@ pub async fn submit(
             &UnsubscribePage {
                 group: state.settings.group.clone(),
                 done: true,
-                token: String::new(),
+                token,
             },
         ),
         None => unknown(&state),
@@ -75,7 +76,8 @@ fn test_send(state: &AppState) -> HttpResponse {
     token_page(StatusCode::OK, &page)
 }
 
-fn unknown(state: &AppState) -> HttpResponse {
+/// An unsubscribe token that names no registration: 404.
+pub(super) fn unknown(state: &AppState) -> HttpResponse {
     let page = MessagePage::new(
         state.settings.group.clone(),
         "This link is not valid",

@@ -212,6 +212,19 @@ pub struct CheckPage {
     pub group: GroupSettings,
     pub csrf_token: String,
     pub code_error: Option<String>,
+    /// The address as typed, from the sealed signup cookie: the person's own
+    /// words, shown back whether or not the address is known.
+    pub typed_address: Option<String>,
+    /// Arrived from a resend (`?resent=1`).
+    pub resent: bool,
+}
+
+/// `GET /subscriptions/manage/sent`: a link is on its way if the address is registered.
+#[derive(Template)]
+#[template(path = "manage_sent.html")]
+pub struct ManageSentPage {
+    pub group: GroupSettings,
+    pub csrf_token: String,
 }
 
 /// What the confirmation page offers.

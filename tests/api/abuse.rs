@@ -189,6 +189,7 @@ async fn every_page_carries_the_security_headers_and_head_is_answered(backend: B
     for path in [
         "/",
         "/subscriptions/check",
+        "/subscriptions/manage/sent",
         "/privacy",
         "/admin/login",
         "/nowhere",

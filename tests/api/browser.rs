@@ -1,5 +1,6 @@
 //! A person with a phone: the signup form, the check page, the emailed link and
-//! the welcome page in headless Chromium at 360 px wide, on both backends.
+//! the welcome page, and leaving, asking for a manage link and erasing, in
+//! headless Chromium at 360 px wide, on both backends.
 //! Screenshots of every page go to `tests/output/browser/`.
 
 use crate::chromium::Browser;
@@ -9,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_visitor_confirms_with_the_emailed_code_on_a_narrow_screen,
     a_visitor_confirms_with_the_emailed_link_on_a_narrow_screen,
+    a_member_leaves_asks_for_a_manage_link_and_erases_on_a_narrow_screen,
 );
 
 const SIGNUP_FORM: &str = "form[action='/subscriptions']";
@@ -144,5 +146,60 @@ async fn a_visitor_confirms_with_the_emailed_link_on_a_narrow_screen(backend: Ba
     browser.screenshot("2-confirm").await;
     buttons[0].click().await.expect("press Confirm");
     assert_welcomed(&app, &browser, "tui.link@example.org", "link").await;
+    browser.close().await;
+}
+
+async fn a_member_leaves_asks_for_a_manage_link_and_erases_on_a_narrow_screen(backend: Backend) {
+    let test = "a_member_leaves_asks_for_a_manage_link_and_erases_on_a_narrow_screen";
+    let Some(browser) = browser_for(test, "leave", backend).await else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    // A long address must wrap on the check page, not push it sideways.
+    let email = "aroha.te-whatu-ngata.long-address-for-phones@research.example.org";
+    sign_up_in_the_browser(&app, &browser, email, false).await;
+    assert_eq!(
+        browser.find("main .address").await.text().await.unwrap(),
+        email
+    );
+    browser.assert_no_horizontal_scroll().await;
+    browser.screenshot("2-check").await;
+    assert_eq!(app.deliver().await, 1, "the confirmation mail");
+    browser.open(&app.confirmation_link(email)).await;
+    browser.click("main button").await;
+    assert_welcomed(&app, &browser, email, "link").await;
+
+    // Past the cooldown the welcome's unsubscribe link started, they leave.
+    app.clock.advance(chrono::Duration::hours(1));
+    browser.open(&app.unsubscribe_link(email)).await;
+    browser.click("main button").await;
+    let button = "form[action^='/unsubscribe/manage?token='] button";
+    browser.find(button).await;
+    assert_eq!(browser.heading().await, "You are unsubscribed");
+    browser.assert_no_horizontal_scroll().await;
+    browser.screenshot("4-unsubscribed").await;
+    browser.click(button).await;
+    browser
+        .wait_for_url(&app.url("/subscriptions/manage/sent"))
+        .await;
+    assert_eq!(browser.heading().await, "Check your inbox");
+    browser.assert_no_horizontal_scroll().await;
+    browser.screenshot("5-manage-sent").await;
+
+    assert_eq!(app.deliver().await, 1, "the manage link");
+    let mail = app.mail_to(email).pop().unwrap().text_body().unwrap();
+    browser
+        .open(&crate::helpers::link_in(&mail, "/manage?token="))
+        .await;
+    assert_eq!(browser.heading().await, "Manage your registration");
+    browser.assert_no_horizontal_scroll().await;
+    browser.click("main a[href^='/manage/erase?token=']").await;
+    // Each page is waited for by what only it has.
+    browser.find("main button.danger").await;
+    assert_eq!(browser.heading().await, "Erase my data?");
+    browser.click("main button.danger").await;
+    browser.find("main a[href='/']").await;
+    assert_eq!(browser.heading().await, "Your data has been erased");
+    assert_eq!(app.count("SELECT COUNT(*) FROM registrations"), 0);
     browser.close().await;
 }

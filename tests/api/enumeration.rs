@@ -1,9 +1,11 @@
 //! Nobody can learn whether an address is on the list: for a new, a pending,
 //! a confirmed and an unsubscribed address, every answer (signup by form and
-//! API, resend, manage, six wrong codes, a signup again) has the same status,
-//! `Location`, body once CSRF tokens are removed, cookie names and cookie
-//! value lengths and shapes; and the signup cookie, decoded as an attacker
-//! would, carries no id, time or address.
+//! API, resend, manage, the check page after them, the manage/sent page, six
+//! wrong codes, a signup again) has the same status, `Location`, body once
+//! CSRF tokens (and the address the prober typed) are removed, cookie names and
+//! cookie value lengths and shapes; the unsubscribed page's button answers
+//! alike for a registration in every state it can be in; and the signup
+//! cookie, decoded as an attacker would, carries no id, time or address.
 
 use crate::helpers::{
     Backend, TestApp, client, code_in, encode_form, extract_csrf, link_in, spawn_app, valid_form,
@@ -17,6 +19,7 @@ use rollcall::clock::Clock;
 
 on_both_backends!(
     every_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_addresses,
+    the_unsubscribed_pages_button_answers_alike_in_every_state_of_the_registration,
     the_signup_cookie_reveals_nothing_and_shares_nothing_between_two_signups,
 );
 
@@ -154,10 +157,26 @@ async fn probe(app: &TestApp, address: &str, wrong_code: &str) -> Vec<Seen> {
         .unwrap();
     answers.push(seen(api).await.0);
 
-    for path in ["/subscriptions/resend", "/subscriptions/manage"] {
+    // The resend is typed in capitals: the check page then shows what was
+    // typed, and a page that showed the stored address instead would differ.
+    let typed = address.to_uppercase();
+    for (path, email) in [
+        ("/subscriptions/resend", typed.as_str()),
+        ("/subscriptions/manage", address),
+    ] {
         let token = csrf().await;
-        let pairs = vec![("email", address), ("csrf_token", &token)];
+        let pairs = vec![("email", email), ("csrf_token", &token)];
         answers.push(seen(post_form(path, pairs).await.unwrap()).await.0);
+    }
+    for path in [
+        "/subscriptions/check",
+        "/subscriptions/check?resent=1",
+        "/subscriptions/manage/sent",
+    ] {
+        let page = browser.get(app.url(path)).send().await.unwrap();
+        let mut page = seen(page).await.0;
+        page.body = page.body.replace(&typed, "{typed}");
+        answers.push(page);
     }
 
     for _ in 0..6 {
@@ -196,6 +215,9 @@ async fn every_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_add
         "API signup",
         "resend",
         "manage",
+        "check page",
+        "check page after a resend",
+        "manage sent page",
         "wrong code 1",
         "wrong code 2",
         "wrong code 3",
@@ -217,6 +239,22 @@ async fn every_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_add
     assert_eq!(first[0].status, 303);
     assert_eq!(first[0].location.as_deref(), Some("/subscriptions/check"));
     assert_eq!(first[1].status, 202);
+    assert_eq!(
+        first[2].location.as_deref(),
+        Some("/subscriptions/check?resent=1")
+    );
+    assert_eq!(
+        first[3].location.as_deref(),
+        Some("/subscriptions/manage/sent")
+    );
+    for page in &first[4..7] {
+        assert_eq!(page.status, 200);
+    }
+    assert!(
+        first[4].body.contains("{typed}") && first[5].body.contains("{typed}"),
+        "the check page shows the address typed"
+    );
+    assert!(first[5].body.contains("You asked for another email"));
     assert!(
         first[0]
             .cookies
@@ -231,9 +269,9 @@ async fn every_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_add
             .any(|(name, _)| name == "rollcall_signup"),
         "so does the resend answer"
     );
-    for wrong in &first[4..10] {
+    for wrong in &first[7..13] {
         assert_eq!(wrong.status, 422);
-        assert_eq!(wrong.body, first[4].body, "six wrong codes, one answer");
+        assert_eq!(wrong.body, first[7].body, "six wrong codes, one answer");
     }
     // Every cookie for every state has one length.
     let lengths: Vec<usize> = per_state
@@ -247,6 +285,80 @@ async fn every_answer_is_the_same_for_new_pending_confirmed_and_unsubscribed_add
     assert!(lengths.iter().all(|len| *len == lengths[0]), "{lengths:?}");
     // What the requests queued goes out, as it would in service.
     app.deliver().await;
+}
+
+/// The unsubscribe link of a member's welcome stays valid whatever happens
+/// next; its page's button is pressed by someone holding only that link.
+async fn the_unsubscribed_pages_button_answers_alike_in_every_state_of_the_registration(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (member, left, came_back) = (
+        "still.member@example.org",
+        "left@example.org",
+        "came.back@example.org",
+    );
+    let mut buttons = Vec::new();
+    for address in [member, left, came_back] {
+        app.confirmed_member(address).await;
+        let token = crate::helpers::token_of(&app.unsubscribe_link(address));
+        buttons.push((address, format!("/unsubscribe/manage?token={token}")));
+    }
+    for address in [left, came_back] {
+        let one_click = app.unsubscribe_link(address);
+        let answer = reqwest::Client::new().post(&one_click).send().await;
+        assert_eq!(answer.unwrap().status(), 200);
+    }
+    app.clock.advance(Duration::hours(1));
+    assert_eq!(app.sign_up(came_back).await.status(), 303);
+    app.deliver().await;
+    let states: Vec<String> = [member, left, came_back]
+        .iter()
+        .map(|address| {
+            use diesel::prelude::*;
+            use rollcall::db::schema::registrations::dsl;
+            dsl::registrations
+                .filter(dsl::email_key.eq(address))
+                .select(dsl::status)
+                .get_result(&mut app.db())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(states, ["confirmed", "unsubscribed", "pending"]);
+
+    app.clock.advance(Duration::hours(1));
+    let requests_before = app.count("SELECT COUNT(*) FROM address_requests");
+    let mut answers = Vec::new();
+    for (address, button) in &buttons {
+        let answer = client().post(app.url(button)).send().await.unwrap();
+        answers.push((address, seen(answer).await.0));
+    }
+    let (_, first) = &answers[0];
+    assert_eq!(first.status, 303);
+    assert_eq!(
+        first.location.as_deref(),
+        Some("/subscriptions/manage/sent")
+    );
+    for (address, answer) in &answers {
+        assert_eq!(answer, first, "{address}: told apart by the button");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM address_requests") - requests_before,
+        3,
+        "each press writes its request row"
+    );
+    assert_eq!(
+        app.deliver().await,
+        3,
+        "and each state gets its manage link"
+    );
+    for (address, _) in &buttons {
+        let mail = app.mail_to(address).pop().unwrap();
+        assert!(
+            mail.subject().unwrap().starts_with("Manage your"),
+            "{address}"
+        );
+    }
 }
 
 async fn the_signup_cookie_reveals_nothing_and_shares_nothing_between_two_signups(

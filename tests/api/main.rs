@@ -53,6 +53,7 @@ mod opt_in_extras;
 mod organisers;
 mod relay;
 mod secrets;
+mod self_service;
 mod signup;
 mod storage;
 mod worker_processes;

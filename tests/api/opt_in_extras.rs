@@ -24,7 +24,10 @@ async fn fifty_resends(app: &TestApp, email: &str) {
     let requests = (0..50).map(|_| app.post_form("/subscriptions/resend", &pairs));
     for response in join_all(requests).await {
         assert_eq!(response.status(), 303);
-        assert_eq!(response.headers()["location"], "/subscriptions/check");
+        assert_eq!(
+            response.headers()["location"],
+            "/subscriptions/check?resent=1"
+        );
     }
 }
 
@@ -230,17 +233,13 @@ async fn manage_answers_the_same_for_every_address_state(backend: Backend) {
     assert_eq!(
         (
             manage_mail("pending@example.org"),
-            manage_mail("member@example.org")
+            manage_mail("member@example.org"),
+            manage_mail("gone@example.org"),
         ),
-        (1, 1)
+        (1, 1, 1),
+        "every registered address, unsubscribed too, gets its link"
     );
-    assert_eq!(
-        (
-            manage_mail("nobody@example.org"),
-            manage_mail("gone@example.org")
-        ),
-        (0, 0)
-    );
+    assert_eq!(manage_mail("nobody@example.org"), 0);
 }
 
 async fn erasing_from_the_manage_page_leaves_no_trace_and_a_new_signup_works(backend: Backend) {

@@ -23,7 +23,6 @@ pub(super) fn no_longer_wanted(row: &OutboxRow, check: &SendCheck) -> Option<&'s
         let wanted = match kind {
             Some(MessageKind::Confirmation) => status == Status::Pending,
             Some(MessageKind::Welcome | MessageKind::AlreadyMember) => status == Status::Confirmed,
-            Some(MessageKind::Manage) => status != Status::Unsubscribed,
             Some(MessageKind::Announcement) => status == Status::Confirmed,
             Some(_) | None => true,
         };
