@@ -20,7 +20,7 @@ use crate::ops::metrics::Metrics;
 use crate::ops::supervisor::Background;
 use crate::routes;
 use crate::web::state::AppState;
-use crate::web::{hardening, request_log};
+use crate::web::{error_pages, hardening, request_log};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -246,12 +246,13 @@ fn http_server(listener: TcpListener, state: web::Data<AppState>) -> std::io::Re
     let request_timeout = server.body_timeout();
     Ok(HttpServer::new(move || {
         App::new()
+            .wrap_fn(error_pages::html)
             .wrap_fn(hardening::harden)
             .wrap_fn(request_log::observe)
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
             .configure(|cfg| routes::configure(cfg, admin_max_body))
-            .default_service(web::to(routes::not_found))
+            .default_service(web::to(routes::unmatched))
     })
     .workers(workers)
     .max_connections(max_connections)

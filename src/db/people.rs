@@ -2,7 +2,7 @@
 //! of one sort, each page continuing after an opaque cursor.
 
 use super::audience::{Bind, RawSql, push_filter};
-use super::{DbConnection, DbError};
+use super::{Backend, DbConnection, DbError};
 use crate::domain::member_filter::MemberFilter;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +10,8 @@ use chrono::NaiveDateTime;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 
-/// Where never-confirmed people sort under `confirmed`: before everyone.
+/// Where never-confirmed people sort under `confirmed`: before everyone (the
+/// literal in [`SortKey::push_expression`]).
 const NEVER_CONFIRMED: NaiveDateTime = chrono::DateTime::UNIX_EPOCH.naive_utc();
 
 /// Rows on one page of the audience.
@@ -53,16 +54,21 @@ impl SortKey {
         }
     }
 
-    /// The SQL expression sorted on, with its binds.
-    fn push_expression(self, sql: &mut RawSql) {
+    /// The SQL expression sorted on: each has an index of the same expression
+    /// (with the id) in the audience page's migration.
+    fn push_expression(self, sql: &mut RawSql, backend: Backend) {
         match self {
             SortKey::Created => {
                 sql.push("r.created_at");
             }
+            // A literal, not a bind, so that the planner matches the index.
             SortKey::Confirmed => {
-                sql.push("COALESCE(r.confirmed_at, ")
-                    .bind(Bind::Time(NEVER_CONFIRMED))
-                    .push(")");
+                sql.push(match backend {
+                    Backend::Sqlite => "COALESCE(r.confirmed_at, '1970-01-01 00:00:00')",
+                    Backend::Postgres => {
+                        "COALESCE(r.confirmed_at, TIMESTAMP '1970-01-01 00:00:00')"
+                    }
+                });
             }
             SortKey::Name => {
                 sql.push("lower(r.name)");
@@ -255,14 +261,15 @@ pub fn page(
          r.country, r.status, r.source, r.created_at, r.confirmed_at, r.unsubscribe_reason \
          FROM registrations r WHERE ",
     );
-    push_filter(&mut sql, filter, conn.backend());
+    let backend = conn.backend();
+    push_filter(&mut sql, filter, backend);
     let (beyond, order) = match sort.direction {
         Direction::Asc => (">", "ASC"),
         Direction::Desc => ("<", "DESC"),
     };
     if let Some(after) = after {
         sql.push(" AND (");
-        sort.key.push_expression(&mut sql);
+        sort.key.push_expression(&mut sql, backend);
         sql.push(", r.id) ").push(beyond).push(" (");
         sql.bind(after.bind())
             .push(", ")
@@ -270,7 +277,7 @@ pub fn page(
         sql.push(")");
     }
     sql.push(" ORDER BY ");
-    sort.key.push_expression(&mut sql);
+    sort.key.push_expression(&mut sql, backend);
     sql.push(&format!(" {order}, r.id {order} LIMIT {}", limit + 1));
     let mut rows: Vec<PersonRow> = sql.load(conn)?;
     let next = (rows.len() > limit).then(|| {

@@ -38,7 +38,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         None => is_direct_loopback(&req),
     };
     if !allowed {
-        return super::not_found().await;
+        return super::not_found();
     }
     refresh_outbox_gauges(&state).await;
     HttpResponse::Ok()

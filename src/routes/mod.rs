@@ -53,8 +53,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
         .route("/metrics", web::get().to(health::metrics));
 }
 
-/// Unknown paths.
-pub async fn not_found() -> HttpResponse {
+/// What no route answers: 405 when the path is a route's but the method is
+/// not (actix hands those to the default service too), else 404. Outside
+/// `/api/` both become pages (`web::error_pages`).
+pub async fn unmatched(req: actix_web::HttpRequest) -> HttpResponse {
+    if req.match_pattern().is_some() {
+        return HttpResponse::MethodNotAllowed()
+            .content_type("text/plain; charset=utf-8")
+            .body("This address does not accept that kind of request.");
+    }
+    not_found()
+}
+
+/// 404 for a path that is not here (or not for this caller).
+pub fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("text/plain; charset=utf-8")
         .body("Not found")

@@ -12,6 +12,7 @@ pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod error_pages;
 pub mod forms;
 pub mod hardening;
 pub mod json_errors;

@@ -2,9 +2,8 @@
 //! from settings and parsed values, so templates hold no logic.
 
 use crate::configuration::{GroupSettings, SignupSettings};
-use crate::domain::{Country, FieldErrors, OrgType, RawSignup, TimeZoneName};
+use crate::domain::{Country, FIELD_NAMES, FieldErrors, OrgType, RawSignup, TimeZoneName};
 use askama::Template;
-use std::collections::BTreeMap;
 
 /// One `<option>` or checkbox. An empty value is a separator.
 #[derive(Debug, Clone)]
@@ -32,16 +31,21 @@ impl Choice {
     }
 }
 
-/// Field errors as the form shows them: one joined message per field.
+/// Field errors as a page shows them: one message per field, in the form's
+/// order, written as sentences ("Enter your email address", not the API's
+/// `required`), so a screen reader never hears "required, required".
 #[derive(Debug, Default, Clone)]
-pub struct PageErrors(BTreeMap<String, String>);
+pub struct PageErrors(Vec<(String, String)>);
 
 impl PageErrors {
     pub fn message(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
     }
     pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
+        self.message(field).is_some()
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -49,17 +53,65 @@ impl PageErrors {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+    /// Each field with its message, in the form's order.
+    pub fn iter(&self) -> impl Iterator<Item = &(String, String)> {
+        self.0.iter()
+    }
+    /// The field the page focuses: the first with a problem.
+    pub fn is_first(&self, field: &str) -> bool {
+        self.0.first().is_some_and(|(f, _)| f == field)
+    }
 }
 
 impl From<&FieldErrors> for PageErrors {
     fn from(errors: &FieldErrors) -> Self {
-        Self(
-            errors
+        let position = |field: &str| {
+            FIELD_NAMES
                 .iter()
-                .map(|(field, messages)| (field.to_string(), messages.join("; ")))
-                .collect(),
-        )
+                .chain(OTHER_FIELD_ORDER.iter())
+                .position(|f| *f == field)
+                .unwrap_or(usize::MAX)
+        };
+        let mut fields: Vec<(String, String)> = errors
+            .iter()
+            .map(|(field, messages)| {
+                let sentences: Vec<String> = messages.iter().map(|m| sentence(field, m)).collect();
+                (field.to_string(), sentences.join("; "))
+            })
+            .collect();
+        fields.sort_by_key(|(field, _)| position(field));
+        Self(fields)
     }
+}
+
+/// Fields of the organiser forms, in the order they appear.
+const OTHER_FIELD_ORDER: [&str; 9] = [
+    "subject",
+    "body",
+    "country",
+    "org_type",
+    "interest",
+    "timezone",
+    "addresses",
+    "scheduled_at",
+    "zone",
+];
+
+/// A field's message on a page: a sentence for an empty required field (the
+/// API keeps `required`), else the message as it is.
+pub fn sentence(field: &str, message: &str) -> String {
+    if message == "required" {
+        return match field {
+            "email" => "Enter your email address",
+            "name" => "Enter your name",
+            "consent" => "Tick the box to agree",
+            "subject" => "Enter a subject",
+            "body" => "Write the message",
+            _ => "Fill this in",
+        }
+        .to_owned();
+    }
+    message.to_owned()
 }
 
 /// The values typed into the form, kept when it is shown again.

@@ -276,6 +276,10 @@ async fn a_slow_body_is_cut_with_408(backend: Backend) {
     let closed = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut rest)).await;
     trickle.abort();
     assert!(closed.is_ok(), "the connection stayed open after the 408");
+    // An HTML page, as every error outside /api/.
+    let whole = format!("{answer}{}", String::from_utf8_lossy(&rest)).to_lowercase();
+    assert!(whole.contains("content-type: text/html"), "{whole}");
+    assert!(whole.contains("<html lang=\"en\">"), "{whole}");
 }
 
 async fn a_client_over_the_limit_is_refused_before_its_body_arrives(backend: Backend) {

@@ -329,6 +329,62 @@ impl Browser {
         path
     }
 
+    /// Runs axe-core (`source` is its `axe.min.js`) on the page with every
+    /// WCAG 2.2 A and AA rule and the best practices; returns each violation
+    /// as `rule: help — the elements`. WebDriver's script runs outside the
+    /// page's CSP, so the page needs no allowance for it.
+    pub async fn axe_violations(&self, source: &str) -> Vec<String> {
+        self.client
+            .execute(source, vec![])
+            .await
+            .expect("load axe-core into the page");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, {
+                    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice']},
+                    resultTypes: ['violations']
+                }).then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' — ' +
+                    v.nodes.map(n => n.target.join(' ')).join(', '))))
+                  .catch(e => done(['axe-core failed: ' + e]));"#,
+                vec![],
+            )
+            .await
+            .expect("run axe-core");
+        serde_json::from_value(found).expect("axe-core's violations as strings")
+    }
+
+    /// Presses keys in the focused element (or the page), as a keyboard would.
+    pub async fn press(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("the focused element")
+            .send_keys(keys)
+            .await
+            .expect("press keys");
+    }
+
+    /// The focused element as `tag#id.class` (id and class when it has them).
+    pub async fn focused(&self) -> String {
+        let script = "const e = document.activeElement; \
+            return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + \
+            (e.className ? '.' + e.className : '')";
+        self.client
+            .execute(script, vec![])
+            .await
+            .expect("the focused element")
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The page's `<title>`.
+    pub async fn title(&self) -> String {
+        self.client.title().await.expect("the page title")
+    }
+
     /// Ends the WebDriver session, which closes Chromium.
     pub async fn close(self) {
         let Browser { client, .. } = self;

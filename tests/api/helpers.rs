@@ -94,6 +94,31 @@ pub fn browser_available(test: &str) -> bool {
     false
 }
 
+/// axe-core's `axe.min.js` from the folder in `ROLLCALL_TEST_AXE_DIR` (where
+/// `.ci/run` installs the pinned npm package), or `None` after SKIPPED; part
+/// of the `browser` part, so required with it.
+pub fn axe_source(test: &str) -> Option<String> {
+    let reason = match std::env::var("ROLLCALL_TEST_AXE_DIR") {
+        Err(_) => {
+            "ROLLCALL_TEST_AXE_DIR is not set (npm install axe-core into a folder and name it)"
+                .to_owned()
+        }
+        Ok(dir) => {
+            let file = Path::new(&dir).join("axe.min.js");
+            match std::fs::read_to_string(&file) {
+                Ok(source) => return Some(source),
+                Err(error) => format!("{}: {error}", file.display()),
+            }
+        }
+    };
+    assert!(
+        !required("browser"),
+        "{test}: ROLLCALL_TEST_REQUIRE has browser but {reason}"
+    );
+    report_skip(&format!("SKIPPED {test} [browser]: {reason}"));
+    None
+}
+
 /// Whether ROLLCALL_TEST_REQUIRE (comma-separated) names `part`.
 pub fn required(part: &str) -> bool {
     std::env::var("ROLLCALL_TEST_REQUIRE")

@@ -14,6 +14,7 @@ mod proxy;
 mod smtp_server;
 
 mod abuse;
+mod accessibility;
 mod announce_cli;
 mod announcement_browser;
 mod announcement_crash;
@@ -39,6 +40,7 @@ mod emails;
 mod enumeration;
 mod equal_work;
 mod erasure_on_disk;
+mod error_pages;
 mod export;
 mod export_memory;
 mod group_commit;

@@ -1,2 +1,3 @@
+DROP INDEX registrations_confirmed_key;
 DROP INDEX registrations_name_key;
 DROP INDEX registrations_created;
