@@ -9,7 +9,8 @@
 //! * An image becomes a link to it with its description as the text, so no
 //!   remote image loads anywhere (a mail client's tracking pixel included).
 //! * The plain-text part reads on its own: paragraphs wrapped at 72
-//!   characters, lists with `-` or `1.`, links as `text <url>`.
+//!   characters ([`wrap_into`], which every text part shares), lists with
+//!   `-` or `1.`, links as `text <url>`.
 
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd};
 
@@ -84,8 +85,9 @@ pub fn to_html(markdown: &str) -> String {
     html
 }
 
-/// The column plain-text paragraphs wrap at.
-const WRAP: usize = 72;
+/// The column plain-text paragraphs wrap at: every text part of every
+/// message keeps to it (see `email::plain_text`).
+pub const WRAP: usize = 72;
 
 /// The body as readable plain text, ending with one newline.
 pub fn to_text(markdown: &str) -> String {
@@ -257,7 +259,8 @@ impl PlainText {
 
 /// Appends `text` wrapped at [`WRAP`] columns, the first line after `lead`,
 /// the others after `rest`. A word longer than a line (a URL) stays whole.
-fn wrap_into(out: &mut String, text: &str, lead: &str, rest: &str) {
+/// The one wrapping rule of plain text: `email::plain_text` uses it too.
+pub fn wrap_into(out: &mut String, text: &str, lead: &str, rest: &str) {
     let mut column = 0;
     out.push_str(lead);
     column += lead.chars().count();

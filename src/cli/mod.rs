@@ -118,6 +118,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
             action: ConfigAction::Check,
         } => {
             settings.secret_key(Path::new("data"))?;
+            // Warnings do not fail the check: a first run works with the placeholders.
+            for warning in settings.warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!("configuration ok");
             Ok(0)
         }
@@ -137,6 +141,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<i32> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    for warning in settings.warnings() {
+        tracing::warn!("{warning}");
+    }
     let clock: SharedClock = Arc::new(SystemClock);
     let app = Application::build(settings, clock).await?;
     let state = app.state();

@@ -20,7 +20,10 @@
 //! [`ConfigError`], whose `Display` is one line naming the dotted key, e.g.
 //! `config: server.port: invalid type: found string "abc", expected u16`.
 //! In production (`ROLLCALL_ENV=production`) an `http://` `server.base_url`,
-//! `email.transport = "file"` and a missing `server.secret_key` are refused.
+//! `email.transport = "file"`, a missing `server.secret_key` and an
+//! `email.from` or `group.contact_email` at `example.org` (the shipped
+//! placeholders) are refused; elsewhere those addresses are only
+//! [`Settings::warnings`].
 
 mod error;
 mod secret;
@@ -184,6 +187,35 @@ impl Settings {
         }
     }
 
+    /// The address keys still at the shipped placeholder domain
+    /// ([`sections::PLACEHOLDER_DOMAIN`]), with their addresses: `config
+    /// check` warns about each, production refuses them.
+    pub fn placeholder_addresses(&self) -> Vec<(&'static str, String)> {
+        let addresses = [
+            ("email.from", self.email.from.email.to_string()),
+            ("group.contact_email", self.group.contact_email.clone()),
+        ];
+        addresses
+            .into_iter()
+            .filter(|(_, address)| sections::is_placeholder_address(address))
+            .collect()
+    }
+
+    /// What is allowed outside production but should still be changed, one
+    /// line each naming the key: printed on stderr by `config check` and
+    /// logged by `serve`.
+    pub fn warnings(&self) -> Vec<String> {
+        self.placeholder_addresses()
+            .into_iter()
+            .map(|(key, address)| {
+                let why = placeholder_message(&address);
+                format!(
+                    "config: {key}: {why}: use your group's own address (production refuses it)"
+                )
+            })
+            .collect()
+    }
+
     /// Ranges, checks that span keys, and the production rules.
     fn problems(&self) -> Vec<Problem> {
         let mut c = Checks::default();
@@ -308,6 +340,13 @@ impl Settings {
             if server.secret_key.is_none() {
                 c.add(secret::KEY, secret::MISSING_IN_PRODUCTION.into());
             }
+            for (key, address) in self.placeholder_addresses() {
+                let why = placeholder_message(&address);
+                c.add(
+                    key,
+                    format!("{why}: use your group's own address in production"),
+                );
+            }
             let privacy_url = &self.group.privacy_url;
             // A link derived from an http base_url is already refused with it.
             let own_fault = server.base_url.is_https()
@@ -326,6 +365,12 @@ impl Settings {
         }
         c.problems
     }
+}
+
+/// Why an address at [`sections::PLACEHOLDER_DOMAIN`] is not the group's.
+fn placeholder_message(address: &str) -> String {
+    let domain = sections::PLACEHOLDER_DOMAIN;
+    format!("{address} is at {domain}, the shipped placeholder")
 }
 
 /// Collects validation problems.

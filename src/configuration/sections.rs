@@ -13,8 +13,9 @@ use super::types::{
     BaseUrl, DatabaseUrl, EmailTransportKind, LogFormat, SecretString, SmtpTls, TrustedProxies,
     WorkingHours, de_at_least_one, de_countries, de_email_address, de_host, de_http_url,
     de_interests, de_mailbox, de_non_empty, de_optional_at_least_one, de_optional_email_address,
-    de_optional_host, de_optional_secret, de_optional_string, de_optional_time_zone,
-    de_optional_trimmed_secret, de_time_zone_names, de_time_zones, de_weekdays,
+    de_optional_host, de_optional_secret, de_optional_short_line, de_optional_string,
+    de_optional_time_zone, de_optional_trimmed_secret, de_time_zone_names, de_time_zones,
+    de_weekdays,
 };
 use crate::domain::{Country, TimeZoneName};
 
@@ -315,6 +316,25 @@ pub struct GroupSettings {
     /// [`default_privacy_url`] of `server.base_url` (filled in when loading).
     #[serde(default, deserialize_with = "de_http_url")]
     pub privacy_url: String,
+    /// How often the group writes ("about once a month"), said on the
+    /// welcome page and in the welcome mail; unset: not said.
+    #[serde(default, deserialize_with = "de_optional_short_line")]
+    pub mail_frequency: Option<String>,
+}
+
+/// The domain of the shipped configuration's addresses (`email.from`,
+/// `group.contact_email`): a placeholder nobody receives mail at.
+pub const PLACEHOLDER_DOMAIN: &str = "example.org";
+
+/// Whether `address` (`local@domain`) is at [`PLACEHOLDER_DOMAIN`] or a
+/// subdomain of it; case and a final dot do not matter.
+pub fn is_placeholder_address(address: &str) -> bool {
+    let domain = address.rsplit_once('@').map_or("", |(_, domain)| domain);
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    domain == PLACEHOLDER_DOMAIN
+        || domain
+            .strip_suffix(PLACEHOLDER_DOMAIN)
+            .is_some_and(|sub| sub.ends_with('.'))
 }
 
 /// `group.privacy_url` when it is not set: the page this service serves.

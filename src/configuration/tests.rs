@@ -55,6 +55,11 @@ fn production_env() -> Vec<(&'static str, &'static str)> {
         ("ROLLCALL__SERVER__BASE_URL", "https://rollcall.example.org"),
         ("ROLLCALL__EMAIL__TRANSPORT", "smtp"),
         ("ROLLCALL__SERVER__SECRET_KEY", PROD_SECRET),
+        (
+            "ROLLCALL__EMAIL__FROM",
+            "Oceania Pangeo <hello@pangeo.org.au>",
+        ),
+        ("ROLLCALL__GROUP__CONTACT_EMAIL", "hello@pangeo.org.au"),
     ]
 }
 
@@ -335,13 +340,21 @@ fn production_refuses_http_the_file_transport_and_no_secret_key() {
         error(&env),
         r#"config: email.transport: "file" is for development; use "smtp" in production"#
     );
-    let err = error(&production_env()[..3]);
+    let mut env = production_env();
+    env.retain(|(var, _)| *var != "ROLLCALL__SERVER__SECRET_KEY");
+    let err = error(&env);
     assert!(err.starts_with("config: server.secret_key: required in production"));
 
     // All at once: still one line, every key named.
     let err = error(&[("ROLLCALL_ENV", "production")]);
     assert!(!err.contains('\n'));
-    for key in ["server.base_url", "email.transport", "server.secret_key"] {
+    for key in [
+        "server.base_url",
+        "email.transport",
+        "server.secret_key",
+        "email.from",
+        "group.contact_email",
+    ] {
         assert!(err.contains(&format!("{key}: ")), "{err}");
     }
     let production = load(&production_env()).unwrap();
@@ -776,4 +789,119 @@ fn the_bounce_mailbox_is_off_by_default_and_needs_the_address_and_a_login() {
         let var = format!("ROLLCALL__EMAIL__BOUNCE__IMAP__{var}");
         assert_eq!(refused_key(&var, value), key, "{var}={value}");
     }
+}
+
+#[test]
+fn the_example_org_placeholders_are_warnings_outside_production() {
+    let shipped = load(&[]).unwrap();
+    let warnings = shipped.warnings();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(
+            "config: email.from: oceania-pangeo@example.org is at example.org, the shipped placeholder"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].starts_with(
+            "config: group.contact_email: oceania-pangeo@example.org is at example.org"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .all(|w| !w.contains('\n') && w.contains("production refuses it"))
+    );
+
+    // production_env()'s last two: a real email.from and group.contact_email.
+    let real = load(&production_env()[4..]).unwrap();
+    assert_eq!(real.warnings(), Vec::<String>::new());
+    let staging = load(&[("ROLLCALL_ENV", "staging")]).unwrap();
+    assert_eq!(staging.warnings().len(), 2, "only production refuses them");
+}
+
+#[test]
+fn example_org_and_its_subdomains_are_the_placeholder_and_nothing_else_is() {
+    for placeholder in [
+        "a@example.org",
+        "a@EXAMPLE.org",
+        "a@news.example.org",
+        "a@mail.news.Example.Org",
+        "a@example.org.",
+    ] {
+        assert!(
+            sections::is_placeholder_address(placeholder),
+            "{placeholder}"
+        );
+    }
+    for real in [
+        "a@pangeo.org.au",
+        "a@notexample.org",
+        "a@example.org.au",
+        "a@example.net",
+        "example.org@pangeo.io",
+    ] {
+        assert!(!sections::is_placeholder_address(real), "{real}");
+    }
+    let sub = load(&[("ROLLCALL__GROUP__CONTACT_EMAIL", "hi@lists.example.org")]).unwrap();
+    assert!(sub.warnings()[1].starts_with("config: group.contact_email: hi@lists.example.org"));
+}
+
+#[test]
+fn production_refuses_the_example_org_placeholders_naming_the_key() {
+    for (var, value, key) in [
+        (
+            "ROLLCALL__EMAIL__FROM",
+            "Oceania Pangeo <oceania-pangeo@example.org>",
+            "email.from",
+        ),
+        (
+            "ROLLCALL__EMAIL__FROM",
+            "news@mail.example.org",
+            "email.from",
+        ),
+        (
+            "ROLLCALL__GROUP__CONTACT_EMAIL",
+            "oceania-pangeo@example.org",
+            "group.contact_email",
+        ),
+    ] {
+        let mut env = production_env();
+        env.push((var, value));
+        let err = error(&env);
+        assert!(
+            err.starts_with(&format!("config: {key}: "))
+                && err.ends_with("use your group's own address in production")
+                && !err.contains('\n')
+                && !err.contains("; "),
+            "{err}"
+        );
+    }
+    assert!(load(&production_env()).is_ok());
+}
+
+#[test]
+fn mail_frequency_is_unset_by_default_and_one_short_line() {
+    assert_eq!(load(&[]).unwrap().group.mail_frequency, None);
+    let set = |value: &str| {
+        load(&[("ROLLCALL__GROUP__MAIL_FREQUENCY", value)]).map(|s| s.group.mail_frequency)
+    };
+    assert_eq!(
+        set("  about once a month. ").unwrap().as_deref(),
+        Some("about once a month")
+    );
+    assert_eq!(set("   ").unwrap(), None);
+    for bad in [
+        "about once\na month",
+        "monthly\u{7}",
+        "monthly\u{202e}",
+        "once\u{2028}a month",
+        &"x".repeat(61),
+    ] {
+        let err = set(bad).unwrap_err();
+        assert_eq!(err.key(), "group.mail_frequency", "{bad:?}");
+        assert!(!err.to_string().contains('\n'));
+    }
+    assert!(set(&"x".repeat(60)).is_ok());
 }

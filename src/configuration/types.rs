@@ -111,6 +111,42 @@ pub(crate) fn de_non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D:
     de_parsed(d, non_empty)
 }
 
+/// The longest `group.mail_frequency`: it is a phrase inside a sentence.
+pub(crate) const SHORT_LINE_MAX_CHARS: usize = 60;
+
+/// `group.mail_frequency`: an optional phrase ("about once a month") that
+/// goes into a sentence of the welcome page and mail, so one line of at most
+/// [`SHORT_LINE_MAX_CHARS`] characters without control or formatting
+/// characters; trimmed, a final full stop dropped (the sentence adds its
+/// own); blank is unset.
+pub(crate) fn de_optional_short_line<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    let Some(raw) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let value = raw.trim().trim_end_matches('.').trim_end();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let breaks_lines = |c: char| matches!(c, '\u{2028}' | '\u{2029}');
+    if value
+        .chars()
+        .any(|c| crate::domain::text::is_control_or_format(c) || breaks_lines(c))
+    {
+        return Err(de::Error::custom(
+            "must be one line without control or formatting characters",
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > SHORT_LINE_MAX_CHARS {
+        return Err(de::Error::custom(format!(
+            "must be a short phrase of at most {SHORT_LINE_MAX_CHARS} characters (got {chars})"
+        )));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 /// A host name or IP address (no whitespace, control characters or `/`).
 pub(crate) fn de_host<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     de_parsed(d, host)

@@ -3,6 +3,7 @@
 //! The numbers are counted from the stored events of the row's window when
 //! its batch is loaded (see `worker::batch`), not when it was queued.
 
+use super::plain_text::render_text;
 use super::render::{Related, RenderError, Rendered, Renderer};
 use crate::configuration::GroupSettings;
 use crate::db::digests::DigestCounts;
@@ -123,15 +124,14 @@ impl Renderer {
         let dashboard = format!("{}/admin", self.base_url);
         let frequency = frequency.as_str();
         let organiser_email = digest.organiser_email;
-        let text = DigestText {
+        let text = render_text(&DigestText {
             group,
             heading: &heading,
             lines: &lines,
             dashboard: &dashboard,
             frequency,
             organiser_email,
-        }
-        .render()?;
+        })?;
         let html = DigestHtml {
             group,
             subject: &subject,

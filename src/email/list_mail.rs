@@ -2,6 +2,7 @@
 //! member, its test send, and the notices. The member's own unsubscribe link
 //! is derived here from the row's token id.
 
+use super::plain_text::render_text;
 use super::render::{AnnouncementBody, Related, RenderError, Rendered, Renderer};
 use crate::configuration::GroupSettings;
 use crate::crypto::TokenPurpose;
@@ -114,13 +115,12 @@ impl Renderer {
         test: bool,
     ) -> Result<(String, String), RenderError> {
         let group = &self.group;
-        let text = AnnouncementText {
+        let text = render_text(&AnnouncementText {
             group,
             body_text: &body.text,
             unsubscribe_url,
             test,
-        }
-        .render()?;
+        })?;
         let html = AnnouncementHtml {
             group,
             subject,
@@ -201,12 +201,11 @@ impl Renderer {
         };
         let group = &self.group;
         let link = link.as_deref();
-        let text = NoticeText {
+        let text = render_text(&NoticeText {
             group,
             paragraphs: &paragraphs,
             link,
-        }
-        .render()?;
+        })?;
         let html = NoticeHtml {
             group,
             subject: &subject,

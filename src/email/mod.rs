@@ -4,6 +4,7 @@
 pub mod digest_mail;
 pub mod headers;
 pub mod list_mail;
+pub mod plain_text;
 pub mod render;
 pub mod smtp_pool;
 pub mod transport;

@@ -1,6 +1,7 @@
 //! Rendering outbox rows into messages. Tokens and codes are re-derived here
 //! from the row's token ids; they are never stored.
 
+use super::plain_text::render_text;
 use crate::configuration::{GroupSettings, Settings};
 use crate::crypto::{Keys, TokenPurpose};
 use crate::db::announcements::AnnouncementRow;
@@ -162,14 +163,13 @@ impl Renderer {
                 let code = row.token_id.as_deref().map(|id| self.keys.code(id));
                 let subject = format!("Confirm your registration with {}", group.name);
                 let (code, ttl_hours) = (code.as_deref(), self.token_ttl_hours);
-                let text = ConfirmationText {
+                let text = render_text(&ConfirmationText {
                     group,
                     subject: &subject,
                     link: &link,
                     code,
                     ttl_hours,
-                }
-                .render()?;
+                })?;
                 let html = ConfirmationHtml {
                     group,
                     subject: &subject,
@@ -198,13 +198,12 @@ impl Renderer {
                     .then(|| link_for(TokenPurpose::Manage, "/manage"))
                     .transpose()?;
                 let manage_link = manage_link.as_deref();
-                let text = AlreadyMemberText {
+                let text = render_text(&AlreadyMemberText {
                     group,
                     subject: &subject,
                     base_url,
                     manage_link,
-                }
-                .render()?;
+                })?;
                 let html = AlreadyMemberHtml {
                     group,
                     subject: &subject,
@@ -224,12 +223,11 @@ impl Renderer {
             MessageKind::Manage => {
                 let link = link_for(TokenPurpose::Manage, "/manage")?;
                 let subject = format!("Manage your {} registration", group.name);
-                let text = ManageText {
+                let text = render_text(&ManageText {
                     group,
                     subject: &subject,
                     link: &link,
-                }
-                .render()?;
+                })?;
                 let html = ManageHtml {
                     group,
                     subject: &subject,
@@ -257,12 +255,11 @@ impl Renderer {
                 );
                 let subject = format!("Welcome to {}", group.name);
                 // No typed text: the name was typed into a form, maybe by a stranger.
-                let text = WelcomeText {
+                let text = render_text(&WelcomeText {
                     group,
                     subject: &subject,
                     unsubscribe_url: &url,
-                }
-                .render()?;
+                })?;
                 let html = WelcomeHtml {
                     group,
                     subject: &subject,

@@ -10,7 +10,7 @@ use crate::web::client::{client_address, user_agent};
 use crate::web::error::AppError;
 use crate::web::forms::FormFields;
 use crate::web::link_token::LinkToken;
-use crate::web::pages::{CheckPage, ConfirmPage, ConfirmState, MessagePage};
+use crate::web::pages::{CheckPage, ConfirmPage, ConfirmState, WelcomePage};
 use crate::web::rate_limit;
 use crate::web::render;
 use crate::web::state::AppState;
@@ -197,11 +197,8 @@ fn to_welcome() -> HttpResponse {
 
 /// `GET /subscriptions/confirmed`.
 pub async fn confirmed(state: web::Data<AppState>) -> HttpResponse {
-    let page = MessagePage::new(
-        state.settings.group.clone(),
-        "Welcome!",
-        &["Your registration is confirmed. A welcome email is on its way, with a link to unsubscribe whenever you like."],
-    )
-    .with_link("/", "Back to the start");
+    let page = WelcomePage {
+        group: state.settings.group.clone(),
+    };
     render::page(StatusCode::OK, &page)
 }

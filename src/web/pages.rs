@@ -298,6 +298,15 @@ pub struct ConfirmPage {
     pub csrf_token: String,
 }
 
+/// `GET /subscriptions/confirmed`: the registration is done; the way on is
+/// the group's website, and how often the group writes when it is set.
+/// Everything on it comes from the settings, none from the form.
+#[derive(Template)]
+#[template(path = "welcome.html")]
+pub struct WelcomePage {
+    pub group: GroupSettings,
+}
+
 #[derive(Template)]
 #[template(path = "unsubscribe.html")]
 pub struct UnsubscribePage {

@@ -111,7 +111,7 @@ async fn a_refused_login_pauses_sending_and_organisers_hear_once_when_it_accepts
             "{organiser}"
         );
         let relay_notice = app.mail_to(organiser).pop().unwrap();
-        assert!(relay_notice.text_body().unwrap().contains("SMTP 535"));
+        assert!(relay_notice.flowed_text().unwrap().contains("SMTP 535"));
     }
     let status = relay::find(&mut app.db()).unwrap().unwrap();
     assert!(status.failing_since.is_none() && status.refused_at.is_none());

@@ -242,7 +242,7 @@ async fn the_numbers_in_a_digest_are_the_events_of_its_window(backend: Backend) 
         Some("auto-generated")
     );
     assert_eq!(mail.header("List-Unsubscribe"), None);
-    let text = mail.text_body().unwrap();
+    let text = mail.flowed_text().unwrap();
     let html = mail.html_body().unwrap();
     assert!(
         text.contains("rollcall organiser digest daily@example.org off"),
@@ -486,7 +486,7 @@ async fn windows_follow_summer_time_in_sydney(backend: Backend) {
         let mail = digest_titled(&app, daily, title);
         assert_eq!(number(&mail, "Signups"), signups, "{title}");
         assert!(
-            mail.text_body()
+            mail.flowed_text()
                 .unwrap()
                 .contains("(Australia/Sydney time)")
         );
@@ -529,7 +529,7 @@ async fn weekly_digests_are_iso_weeks(backend: Backend) {
     let last = digest_titled(&app, organiser, "the week of 28 December");
     assert_eq!(number(&last, "Signups"), 2);
     assert!(
-        last.text_body()
+        last.flowed_text()
             .unwrap()
             .contains("in the week from Monday 28 December to Sunday 3 January 2027"),
         "{}",

@@ -107,6 +107,14 @@ impl ReceivedMail {
         self.body_of_type("text/plain")
     }
 
+    /// The text/plain body with its wrapping undone (every run of white
+    /// space one space), for finding a sentence that may span lines: text
+    /// parts are wrapped at 72 columns.
+    pub fn flowed_text(&self) -> Option<String> {
+        let text = self.text_body()?;
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
     /// The decoded text/html body, found like [`ReceivedMail::text_body`].
     pub fn html_body(&self) -> Option<String> {
         self.body_of_type("text/html")
