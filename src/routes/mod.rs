@@ -3,6 +3,7 @@
 mod admin;
 pub mod api;
 mod archive;
+mod assets;
 mod bounces;
 mod confirm;
 mod health;
@@ -42,7 +43,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
         .route("/unsubscribe", web::post().to(unsubscribe::submit))
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
-        .route("/metrics", web::get().to(health::metrics));
+        .route("/metrics", web::get().to(health::metrics))
+        .route(
+            crate::web::assets::TIMEZONE_SCRIPT_PATH,
+            web::get().to(assets::timezone_js),
+        );
 }
 
 /// Unknown paths.

@@ -55,4 +55,5 @@ mod relay;
 mod secrets;
 mod signup;
 mod storage;
+mod timezones;
 mod worker_processes;
