@@ -564,6 +564,11 @@ fn lists_are_parsed_and_checked() {
             "[Pacific/Atlantis]",
             "signup.featured_timezones",
         ),
+        (
+            "ROLLCALL__SIGNUP__FEATURED_TIMEZONES",
+            "[Pacific/Fiji, Pacific/Fiji]",
+            "signup.featured_timezones",
+        ),
         ("ROLLCALL__DASHBOARD__ZONES", "[]", "dashboard.zones"),
         (
             "ROLLCALL__DASHBOARD__ZONES",
@@ -595,8 +600,23 @@ fn lists_are_parsed_and_checked() {
         ("ROLLCALL__DASHBOARD__WORKING_HOURS", "08:30 - 16:45"),
         ("ROLLCALL__DASHBOARD__WORKING_DAYS", "[monday, Sat]"),
         ("ROLLCALL__DASHBOARD__ZONES", "Pacific/Tongatapu"),
+        // Two places of one zone (tzdata merged Majuro into Tarawa).
+        (
+            "ROLLCALL__SIGNUP__FEATURED_TIMEZONES",
+            "[Pacific/Majuro, Pacific/Tarawa, Pacific/Samoa]",
+        ),
     ])
     .unwrap();
+    let zones: Vec<&str> = settings
+        .signup
+        .featured_timezones
+        .iter()
+        .map(|z| z.as_str())
+        .collect();
+    assert_eq!(
+        zones,
+        ["Pacific/Tarawa", "Pacific/Tarawa", "Pacific/Pago_Pago"]
+    );
     let countries: Vec<&str> = settings
         .signup
         .featured_countries

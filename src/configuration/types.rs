@@ -587,11 +587,15 @@ fn time_zone(name: &str) -> Result<TimeZoneName, String> {
         .map_err(|_| format!("{name:?} is not an IANA time zone (e.g. Pacific/Auckland)"))
 }
 
-/// `signup.featured_timezones`: IANA names, unique.
+/// `signup.featured_timezones`: IANA names, unique as written. Two names of
+/// one zone (`Pacific/Majuro` and `Pacific/Tarawa`, which tzdata merged) may
+/// both be listed: each names a place, and the menu shows the zone once.
 pub(crate) fn de_time_zone_names<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<TimeZoneName>, D::Error> {
-    de_unique_list(d, time_zone, |zone| *zone)
+    let named = |name: &str| time_zone(name).map(|zone| (name.to_owned(), zone));
+    let zones = de_unique_list(d, named, |(name, _)| name.clone())?;
+    Ok(zones.into_iter().map(|(_, zone)| zone).collect())
 }
 
 /// `dashboard.zones`: IANA names, unique, as chrono-tz zones.

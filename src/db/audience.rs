@@ -5,6 +5,7 @@
 //! member without a value matches no non-empty list.
 
 use super::{Backend, DbConnection, DbError};
+use crate::domain::TimeZoneName;
 use crate::domain::announcement::Audience;
 use crate::domain::member_filter::MemberFilter;
 use chrono::NaiveDateTime;
@@ -156,11 +157,12 @@ pub fn push_filter(sql: &mut RawSql, filter: &MemberFilter, backend: Backend) {
         push_search(sql, q, backend);
     }
     let audience = &filter.audience;
+    let timezones = every_name(&audience.timezones);
     for (column, values) in [
         ("r.source", &filter.sources),
         ("r.country", &audience.countries),
         ("r.org_type", &audience.org_types),
-        ("r.timezone", &audience.timezones),
+        ("r.timezone", &timezones),
     ] {
         if values.is_empty() {
             continue;
@@ -192,6 +194,19 @@ pub fn push_filter(sql: &mut RawSql, filter: &MemberFilter, backend: Backend) {
         }
         sql.push(")");
     }
+}
+
+/// Each zone and its aliases: a registration stored under an alias
+/// (`Pacific/Samoa`) before zones were kept canonical is in its zone
+/// (`Pacific/Pago_Pago`). A value that is not a zone is kept as given.
+fn every_name(zones: &[String]) -> Vec<String> {
+    zones
+        .iter()
+        .flat_map(|value| match TimeZoneName::parse(value) {
+            Ok(zone) => zone.names().map(str::to_owned).collect(),
+            Err(_) => vec![value.clone()],
+        })
+        .collect()
 }
 
 /// `q` as part of the email, name or organisation, ignoring case. PostgreSQL's

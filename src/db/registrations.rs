@@ -2,7 +2,7 @@
 
 use super::schema::registrations::{self, dsl};
 use super::{DbConnection, DbError};
-use crate::domain::{SignupDetails, Status, UnsubscribeReason};
+use crate::domain::{SignupDetails, Status, TimeZoneName, UnsubscribeReason};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -38,6 +38,14 @@ impl Registration {
     /// The stored status; the CHECK constraint guarantees one of the three.
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Pending)
+    }
+
+    /// The time zone under its canonical name: one stored under an alias
+    /// before zones were kept canonical (`Pacific/Samoa`) shows as the zone
+    /// it names (`Pacific/Pago_Pago`).
+    pub fn timezone_shown(&self) -> Option<&str> {
+        let stored = self.timezone.as_deref()?;
+        Some(TimeZoneName::parse(stored).map_or(stored, |zone| zone.as_str()))
     }
 }
 

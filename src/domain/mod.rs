@@ -8,7 +8,9 @@
 //!   There is no `Deserialize`: input is read as text and then parsed. Values
 //!   serialise as their stored text.
 //! * Every input is trimmed (Unicode white space) before it is checked, and
-//!   the trimmed text is what is kept.
+//!   the trimmed text is what is kept, except that a time zone given by an
+//!   alias (`Pacific/Samoa`) is kept as the canonical zone it names
+//!   (`Pacific/Pago_Pago`).
 //! * A missing, empty or white-space-only optional field is absent
 //!   (`Ok(None)`); the same for a required field is the error `"required"`.
 //! * Free text (name, organisation) is counted in characters, not bytes, and
@@ -37,6 +39,7 @@ mod signup;
 mod status;
 pub(crate) mod text;
 mod timezone;
+mod timezone_links;
 
 pub use consent::{Consent, ConsentError};
 pub use country::{Country, CountryError};

@@ -3,6 +3,7 @@
 mod admin;
 pub mod api;
 mod archive;
+mod assets;
 mod bounces;
 mod confirm;
 mod health;
@@ -50,7 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_max_body_bytes: usize) {
         )
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
-        .route("/metrics", web::get().to(health::metrics));
+        .route("/metrics", web::get().to(health::metrics))
+        .route(
+            crate::web::assets::TIMEZONE_SCRIPT_PATH,
+            web::get().to(assets::timezone_js),
+        );
 }
 
 /// What no route answers: 405 when the path is a route's but the method is

@@ -47,6 +47,7 @@ async fn form_page(
             csrf_token,
             raw,
             errors,
+            state.clock.now(),
         );
         page.past_announcements = past_announcements;
         page

@@ -6,8 +6,10 @@ use crate::db::announcements::AnnouncementRow;
 use crate::domain::announcement::{AnnouncementDraft, RawAudience};
 use crate::domain::{FieldErrors, OrgType};
 use crate::web::forms::FormFields;
-use crate::web::pages::{Choice, PageErrors, country_choices, timezone_choices};
+use crate::web::pages::{Choice, PageErrors, country_choices};
+use crate::web::timezone_menu::{ChoiceGroup, timezone_menu};
 use askama::Template;
+use chrono::{DateTime, Utc};
 
 /// An announcement as the compose and edit forms send it.
 #[derive(Debug, Clone, Default)]
@@ -73,7 +75,7 @@ pub struct AnnouncementForm {
     pub countries: Vec<Choice>,
     pub org_types: Vec<Choice>,
     pub interests: Vec<Choice>,
-    pub timezones: Vec<Choice>,
+    pub timezones: Vec<ChoiceGroup>,
     pub errors: PageErrors,
 }
 
@@ -83,6 +85,7 @@ impl AnnouncementForm {
         signup: &SignupSettings,
         sent: &SubmittedAnnouncement,
         errors: &FieldErrors,
+        now: DateTime<Utc>,
     ) -> Self {
         let raw = &sent.audience;
         let among = |values: &[String], value: &str| values.iter().any(|v| v.trim() == value);
@@ -109,7 +112,11 @@ impl AnnouncementForm {
                 .iter()
                 .map(|i| choice(i, i, among(&raw.interests, i)))
                 .collect(),
-            timezones: timezone_choices(&signup.featured_timezones, |v| among(&raw.timezones, v)),
+            timezones: timezone_menu(
+                &signup.featured_timezones,
+                raw.timezones.iter().map(String::as_str),
+                now,
+            ),
             errors: PageErrors::from(errors),
         }
     }

@@ -12,7 +12,8 @@ use crate::domain::announcement::{Action, AnnouncementStatus};
 use crate::domain::{Country, FieldErrors, OrgType, TimeZoneName};
 use crate::email::render::{RenderError, Renderer};
 use crate::web::announcement_form::{AnnouncementForm, SubmittedAnnouncement};
-use crate::web::pages::{Choice, PageErrors, show_optional_time, show_time, timezone_choices};
+use crate::web::pages::{PageErrors, show_optional_time, show_time};
+use crate::web::timezone_menu::{ChoiceGroup, timezone_menu};
 use askama::Template;
 
 /// Where the preview's unsubscribe link goes: nowhere (a member's own link
@@ -116,7 +117,7 @@ pub struct TestForm {
 
 pub struct ScheduleForm {
     pub local: String,
-    pub zones: Vec<Choice>,
+    pub zones: Vec<ChoiceGroup>,
     pub errors: PageErrors,
 }
 
@@ -182,6 +183,8 @@ pub struct PageParts {
     pub kept: Kept,
     /// The zone the schedule is shown and chosen in.
     pub zone: TimeZoneName,
+    /// When the page is made: the time-zone menus' offsets are those now.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl AnnouncementPage {
@@ -191,6 +194,7 @@ impl AnnouncementPage {
             preview_html,
             kept,
             zone,
+            now,
         } = parts;
         let row = &overview.row;
         let status = row.status();
@@ -199,7 +203,8 @@ impl AnnouncementPage {
                 .edit
                 .unwrap_or_else(|| (SubmittedAnnouncement::from_row(row), FieldErrors::new()));
             let action = format!("/admin/announcements/{}", row.id);
-            AnnouncementForm::new((action, "Save changes"), &settings.signup, &sent, &errors)
+            let submit = (action, "Save changes");
+            AnnouncementForm::new(submit, &settings.signup, &sent, &errors, now)
         });
         let (addresses, test_errors) = kept.test.unwrap_or_default();
         let (local, zone_typed, schedule_errors) = kept.schedule.unwrap_or_else(|| {
@@ -240,9 +245,11 @@ impl AnnouncementPage {
             },
             schedule: ScheduleForm {
                 local,
-                zones: timezone_choices(&settings.signup.featured_timezones, |v| {
-                    v == zone_typed.trim()
-                }),
+                zones: timezone_menu(
+                    &settings.signup.featured_timezones,
+                    [zone_typed.as_str()],
+                    now,
+                ),
                 errors: PageErrors::from(&schedule_errors),
             },
             failed: overview.failed.into_iter().map(failed_row).collect(),

@@ -6,8 +6,10 @@ use crate::configuration::{GroupSettings, SignupSettings};
 use crate::db::people::{Direction, PersonRow, Sort, SortKey};
 use crate::domain::member_filter::{MemberFilter, RawMemberFilter};
 use crate::domain::{OrgType, Status};
-use crate::web::pages::{Choice, country_choices, show_optional_time, show_time, timezone_choices};
+use crate::web::pages::{Choice, country_choices, show_optional_time, show_time};
+use crate::web::timezone_menu::{ChoiceGroup, timezone_menu};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// `name=value&…`, each part percent-encoded.
@@ -93,11 +95,12 @@ pub struct FilterForm {
     pub countries: Vec<Choice>,
     pub org_types: Vec<Choice>,
     pub interests: Vec<Choice>,
-    pub timezones: Vec<Choice>,
+    pub timezones: Vec<ChoiceGroup>,
 }
 
 impl FilterForm {
-    pub fn from(raw: &RawMemberFilter, signup: &SignupSettings) -> Self {
+    /// Time-zone offsets are those at `now`.
+    pub fn from(raw: &RawMemberFilter, signup: &SignupSettings, now: DateTime<Utc>) -> Self {
         let first = |value: &Option<String>| value.clone().unwrap_or_default();
         let status_now = raw.status.as_deref().unwrap_or("all");
         let status = ["all", "confirmed", "pending", "unsubscribed"]
@@ -134,9 +137,11 @@ impl FilterForm {
                     selected: audience.interests.contains(i),
                 })
                 .collect(),
-            timezones: timezone_choices(&signup.featured_timezones, |v| {
-                audience.timezones.iter().any(|z| z == v)
-            }),
+            timezones: timezone_menu(
+                &signup.featured_timezones,
+                audience.timezones.iter().map(String::as_str),
+                now,
+            ),
         }
     }
 }

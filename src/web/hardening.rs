@@ -18,7 +18,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-/// Scripts only from our own origin (we send none), no framing, forms only to us.
+/// Scripts only from our own origin (`/static/timezone.js`, never inline), no
+/// framing, forms only to us.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
     img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; \
     base-uri 'none'";

@@ -2,8 +2,11 @@
 //! from settings and parsed values, so templates hold no logic.
 
 use crate::configuration::{GroupSettings, SignupSettings};
-use crate::domain::{Country, FIELD_NAMES, FieldErrors, OrgType, RawSignup, TimeZoneName};
+use crate::domain::{Country, FIELD_NAMES, FieldErrors, OrgType, RawSignup};
+use crate::web::assets;
+use crate::web::timezone_menu::{ChoiceGroup, timezone_menu};
 use askama::Template;
+use chrono::{DateTime, Utc};
 
 /// One `<option>` or checkbox. An empty value is a separator.
 #[derive(Debug, Clone)]
@@ -134,20 +137,25 @@ pub struct SignupPage {
     pub errors: PageErrors,
     pub org_types: Vec<Choice>,
     pub countries: Vec<Choice>,
-    pub timezones: Vec<Choice>,
+    pub timezones: Vec<ChoiceGroup>,
+    /// The script that preselects the browser's zone: only on a fresh form,
+    /// since a form shown again keeps what was sent, an empty zone too.
+    pub zone_script: Option<&'static str>,
     pub interests: Vec<Choice>,
     /// Whether the archive of past announcements has any to link to.
     pub past_announcements: bool,
 }
 
 impl SignupPage {
-    /// The form, blank or filled with what was submitted.
+    /// The form, blank or filled with what was submitted; time-zone offsets
+    /// are those at `now`.
     pub fn new(
         group: GroupSettings,
         signup: &SignupSettings,
         csrf_token: String,
         raw: &RawSignup,
         errors: &FieldErrors,
+        now: DateTime<Utc>,
     ) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
@@ -169,10 +177,8 @@ impl SignupPage {
                 &signup.featured_countries,
                 is_current(raw.country.as_deref()),
             ),
-            timezones: timezone_choices(
-                &signup.featured_timezones,
-                is_current(raw.timezone.as_deref()),
-            ),
+            timezones: timezone_menu(&signup.featured_timezones, raw.timezone.as_deref(), now),
+            zone_script: errors.is_empty().then(assets::timezone_script_url),
             interests: signup
                 .interests
                 .iter()
@@ -206,23 +212,6 @@ pub fn country_choices(featured: &[Country], selected: impl Fn(&str) -> bool) ->
         .collect();
     rest.sort_by_key(|(_, name)| *name);
     choices.extend(rest.into_iter().map(|(code, name)| choice(code, name)));
-    choices
-}
-
-/// The time zones, `featured` first, then a separator, then every other.
-pub fn timezone_choices(featured: &[TimeZoneName], selected: impl Fn(&str) -> bool) -> Vec<Choice> {
-    let choice = |zone: &str| Choice {
-        value: zone.to_owned(),
-        label: zone.replace('_', " "),
-        selected: selected(zone),
-    };
-    let mut choices: Vec<Choice> = featured.iter().map(|zone| choice(zone.as_str())).collect();
-    choices.push(Choice::separator());
-    choices.extend(
-        TimeZoneName::all()
-            .filter(|zone| !featured.iter().any(|f| f.as_str() == *zone))
-            .map(choice),
-    );
     choices
 }
 

@@ -3,7 +3,7 @@
 //! headless Chromium at 360 px wide, on both backends.
 //! Screenshots of every page go to `tests/output/browser/`.
 
-use crate::chromium::Browser;
+use crate::chromium::{Browser, TIME_ZONE};
 use crate::helpers::{Backend, TestApp, browser_available, spawn_app};
 use crate::on_both_backends;
 
@@ -43,7 +43,12 @@ async fn sign_up_in_the_browser(app: &TestApp, browser: &Browser, email: &str, s
     browser.type_into("#organisation", "NIWA").await;
     browser.choose("#org_type", "government").await;
     browser.choose("#country", "NZ").await;
-    browser.choose("#timezone", "Pacific/Auckland").await;
+    let zone = browser.find("#timezone").await.prop("value").await.unwrap();
+    assert_eq!(
+        zone.as_deref(),
+        Some(TIME_ZONE),
+        "static/timezone.js chose the browser's own zone"
+    );
     for interest in ["Xarray, Dask and Zarr", "Meetups and talks"] {
         browser
             .click(&format!("input[name='interests'][value='{interest}']"))

@@ -24,6 +24,8 @@ pub const WIDTH: u32 = 360;
 /// A desktop window's width, for pages also checked there.
 pub const DESKTOP_WIDTH: u32 = 1280;
 const HEIGHT: u32 = 800;
+/// The browser's own time zone, as a person in Auckland has it.
+pub const TIME_ZONE: &str = "Pacific/Auckland";
 /// How long any one wait (driver start, element, navigation) may take.
 const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
@@ -60,6 +62,8 @@ impl Chromedriver {
                 .env("HOME", home)
                 .env("XDG_CONFIG_HOME", home.join("config"))
                 .env("XDG_CACHE_HOME", home.join("cache"))
+                // Chromium inherits it and reports it to scripts.
+                .env("TZ", TIME_ZONE)
                 .stdin(Stdio::null())
                 .stdout(File::create(&log).expect("chromedriver log file"))
                 .stderr(Stdio::null())

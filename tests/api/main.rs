@@ -59,5 +59,6 @@ mod secrets;
 mod self_service;
 mod signup;
 mod storage;
+mod timezones;
 mod welcome;
 mod worker_processes;

@@ -57,7 +57,8 @@ fn compose_page(
     errors: &FieldErrors,
 ) -> HttpResponse {
     let action = ("/admin/announcements".to_owned(), "Save the draft");
-    let form = AnnouncementForm::new(action, &state.settings.signup, sent, errors);
+    let now = state.clock.now();
+    let form = AnnouncementForm::new(action, &state.settings.signup, sent, errors, now);
     render::form_page(req, state, status, |csrf_token| ComposePage {
         group: state.settings.group.clone(),
         csrf_token,
@@ -130,6 +131,7 @@ pub(super) async fn page(
             preview_html,
             kept,
             zone,
+            now: state.clock.now(),
         };
         AnnouncementPage::new(&state.settings, overview, parts)
     }))

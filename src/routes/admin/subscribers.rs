@@ -44,7 +44,7 @@ pub async fn list(
         }
     }
     let raw = query.member_filter();
-    let form = FilterForm::from(&raw, &state.settings.signup);
+    let form = FilterForm::from(&raw, &state.settings.signup, state.clock.now());
     let asked = MemberFilter::parse(&raw, None, &state.settings.signup.interests)
         .map_err(|e| e.to_string())
         .and_then(|filter| {
