@@ -16,19 +16,47 @@ struct DayCount {
     n: i64,
 }
 
-/// Registrations created per UTC day (`YYYY-MM-DD`), oldest first.
-pub fn signups_per_day(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+/// Registrations counted by the UTC day (`YYYY-MM-DD`) of a timestamp column,
+/// oldest first. `column` and `condition` are constants of this module, never input.
+fn per_day(
+    conn: &mut DbConnection,
+    column: &'static str,
+    condition: &'static str,
+) -> Result<Vec<(String, i64)>, DbError> {
     let rows: Vec<DayCount> = match conn {
-        DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT date(created_at) AS day, COUNT(*) AS n FROM registrations GROUP BY day ORDER BY day",
-        )
+        DbConnection::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT date({column}) AS day, COUNT(*) AS n FROM registrations \
+             WHERE {condition} GROUP BY day ORDER BY day"
+        ))
         .load(c)?,
-        DbConnection::Postgres(c) => diesel::sql_query(
-            "SELECT to_char(created_at, 'YYYY-MM-DD') AS day, COUNT(*) AS n FROM registrations GROUP BY day ORDER BY day",
-        )
+        DbConnection::Postgres(c) => diesel::sql_query(format!(
+            "SELECT to_char({column}, 'YYYY-MM-DD') AS day, COUNT(*) AS n FROM registrations \
+             WHERE {condition} GROUP BY day ORDER BY day"
+        ))
         .load(c)?,
     };
     Ok(rows.into_iter().map(|r| (r.day, r.n)).collect())
+}
+
+/// Registrations created per UTC day (`YYYY-MM-DD`), oldest first.
+pub fn signups_per_day(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    per_day(conn, "created_at", "1 = 1")
+}
+
+/// Members and former members by the UTC day they confirmed. A signup again
+/// after leaving clears `confirmed_at`, so each row counts its current membership once.
+pub fn confirmations_per_day(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    per_day(conn, "confirmed_at", "confirmed_at IS NOT NULL")
+}
+
+/// Former members (unsubscribed, bounced or complained after confirming) by
+/// the UTC day they left; a pending signup that was stopped was never a member.
+pub fn departures_per_day(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    per_day(
+        conn,
+        "unsubscribed_at",
+        "status = 'unsubscribed' AND confirmed_at IS NOT NULL AND unsubscribed_at IS NOT NULL",
+    )
 }
 
 /// Members (confirmed registrations) grouped by a nullable column.
@@ -48,6 +76,16 @@ macro_rules! members_by {
 members_by!(members_by_country, country);
 members_by!(members_by_org_type, org_type);
 members_by!(members_by_timezone, timezone);
+
+/// Members grouped by their stored interests (the `;`-joined cell): one row
+/// per distinct combination, which the dashboard splits and counts.
+pub fn members_by_interests(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(registrations::table
+        .filter(registrations::status.eq(Status::Confirmed.as_str()))
+        .group_by(registrations::interests)
+        .select((registrations::interests, diesel::dsl::count_star()))
+        .load(conn)?)
+}
 
 /// The confirmation funnel: confirmation emails sent, then confirmations by
 /// link and by code (whatever the registration's status is now).

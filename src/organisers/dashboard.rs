@@ -10,16 +10,25 @@ use crate::db::relay::{self, RelayStatus};
 use crate::db::{DbConnection, DbError, deliveries, registrations};
 use crate::domain::member_filter::MemberFilter;
 use crate::domain::{Country, OrgType, Status};
-use crate::organisers::charts::BarChart;
+use crate::organisers::charts::{BarChart, WeeklyChart, percent};
 use crate::organisers::planner::{self, Plan, Rules, ZoneMembers};
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use crate::organisers::weeks::{self, DailyCounts};
+use crate::web::pages::OrganiserTimes;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
 /// Everything the dashboard reads, in one blocking call.
 pub struct DashboardData {
     pub totals: Vec<(String, i64)>,
+    /// Registrations created per UTC day.
     pub per_day: Vec<(String, i64)>,
+    /// Current and former members by the UTC day they confirmed.
+    pub confirmed_per_day: Vec<(String, i64)>,
+    /// Former members by the UTC day they left.
+    pub departed_per_day: Vec<(String, i64)>,
+    /// Members by their stored interests cell.
+    pub by_interests: Vec<(String, i64)>,
     pub by_country: Vec<(Option<String>, i64)>,
     pub by_org_type: Vec<(Option<String>, i64)>,
     pub by_timezone: Vec<(Option<String>, i64)>,
@@ -58,6 +67,9 @@ impl DashboardData {
         Ok(Self {
             totals: registrations::count_by_status(conn)?,
             per_day: queries::signups_per_day(conn)?,
+            confirmed_per_day: queries::confirmations_per_day(conn)?,
+            departed_per_day: queries::departures_per_day(conn)?,
+            by_interests: queries::members_by_interests(conn)?,
             by_country: queries::members_by_country(conn)?,
             by_org_type: queries::members_by_org_type(conn)?,
             by_timezone: queries::members_by_timezone(conn)?,
@@ -84,12 +96,12 @@ impl DashboardData {
 
 /// The dashboard's line about the mail relay while it fails (nothing while
 /// it is fine): since when, at which SMTP stage, and its last error.
-pub fn relay_line(status: Option<&RelayStatus>) -> Option<String> {
+pub fn relay_line(status: Option<&RelayStatus>, times: &OrganiserTimes) -> Option<String> {
     let status = status?;
     let since = status.failing_since.as_ref()?;
     Some(format!(
         "Mail relay failing since {}: {}: {}",
-        crate::web::pages::show_time(since),
+        times.show(since),
         status.stage.as_deref().unwrap_or("unknown stage"),
         status.last_error.as_deref().unwrap_or("no error recorded"),
     ))
@@ -98,10 +110,10 @@ pub fn relay_line(status: Option<&RelayStatus>) -> Option<String> {
 /// The dashboard's line about the bounce mailbox while polls of it fail
 /// (nothing while it is fine or not configured): since when, and the last
 /// error with its time.
-pub fn imap_line(state: Option<&ImapState>) -> Option<String> {
+pub fn imap_line(state: Option<&ImapState>, times: &OrganiserTimes) -> Option<String> {
     let state = state?;
     let since = state.failing_since.as_ref()?;
-    let show = crate::web::pages::show_time;
+    let show = |t: &NaiveDateTime| times.show(t);
     Some(format!(
         "Bounce mailbox (IMAP) failing since {}: {} (last tried {})",
         show(since),
@@ -128,34 +140,64 @@ pub fn totals(data: &DashboardData) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Signups per ISO week (UTC), the last 26 weeks up to `today`, empty weeks included.
-pub fn weekly_chart(per_day: &[(String, i64)], today: NaiveDate) -> BarChart {
-    let mut weeks: BTreeMap<(i32, u32), i64> = BTreeMap::new();
-    let first_week = today - Duration::weeks(25);
-    let mut day = first_week;
-    while day <= today {
-        let w = day.iso_week();
-        weeks.entry((w.year(), w.week())).or_insert(0);
-        day += Duration::days(7);
-    }
-    for (date, n) in per_day {
-        if let Ok(date) = NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-            let w = date.iso_week();
-            if let Some(count) = weeks.get_mut(&(w.year(), w.week())) {
-                *count += n;
+/// Signups, confirmations and departures per ISO week (UTC), with members at
+/// each week's end: the weeks [`weeks::weekly_counts`] chooses, up to `today`.
+pub fn weekly_chart(data: &DashboardData, today: NaiveDate) -> WeeklyChart {
+    let daily = DailyCounts {
+        signups: &data.per_day,
+        confirmations: &data.confirmed_per_day,
+        departures: &data.departed_per_day,
+    };
+    WeeklyChart::new(
+        "weekly",
+        "Signups, confirmations and members who left, per week (UTC)",
+        weeks::weekly_counts(daily, today),
+    )
+}
+
+/// Members per interest, in `signup.interests` order, then any stored
+/// interest the configuration no longer offers; a member counts once under
+/// each interest they ticked.
+pub fn interest_chart(rows: &[(String, i64)], offered: &[String]) -> BarChart {
+    let mut counts: Vec<(String, i64)> = offered.iter().map(|i| (i.clone(), 0)).collect();
+    let mut members = 0;
+    let mut none = 0;
+    for (cell, n) in rows {
+        members += n;
+        let mut ticked = cell.split(';').filter(|i| !i.is_empty()).peekable();
+        if ticked.peek().is_none() {
+            none += n;
+        }
+        for interest in ticked {
+            match counts.iter_mut().find(|(name, _)| name == interest) {
+                Some((_, count)) => *count += n,
+                None => counts.push((interest.to_owned(), *n)),
             }
         }
     }
-    let rows = weeks
-        .into_iter()
-        .map(|((y, w), n)| (format!("{y}-W{w:02}"), n))
-        .collect();
+    let retired = counts.len() - offered.len();
+    for (name, _) in counts.iter_mut().skip(offered.len()) {
+        name.push_str(" (no longer offered)");
+    }
+    let summary = match counts.iter().rev().max_by_key(|(_, n)| *n) {
+        Some((top, most)) if *most > 0 => format!(
+            "Of {members} members, the most ticked is {top} with {most}; {none} ticked none.{}",
+            if retired > 0 {
+                " Interests no longer offered come last."
+            } else {
+                ""
+            }
+        ),
+        _ => "No member has ticked an interest yet.".to_owned(),
+    };
     BarChart::new(
-        "weekly",
-        "Signups per week (UTC)",
-        ("ISO week", "Signups"),
-        rows,
+        "interests",
+        "Members by interest",
+        ("Interest", "Members"),
+        counts,
     )
+    .with_shares("Of members", members)
+    .with_summary(summary)
 }
 
 fn label_or_unknown(value: &Option<String>, name: impl Fn(&str) -> String) -> String {
@@ -250,18 +292,27 @@ pub fn availability_chart(plan: &Plan) -> BarChart {
             )
         })
         .collect();
-    BarChart::new(
-        "availability",
-        "Members inside working hours, by meeting start",
-        ("Start", "Members"),
-        rows,
-    )
+    let title = "Members inside working hours, by meeting start";
+    let summary = match plan.best.first() {
+        Some(best) if best.available > 0 => format!(
+            "At most {} of {} members, first at {}.",
+            best.available,
+            plan.with_zone + plan.unknown,
+            best.start.format("%H:%M UTC")
+        ),
+        _ => "No start suits anyone.".to_owned(),
+    };
+    BarChart::new("availability", title, ("Start", "Members"), rows).with_summary(summary)
 }
 
 /// The best starts as a table that stays narrow: one row per zone (UTC first),
 /// one column per suggested start, and the members available last.
 pub struct Suggestions {
     pub starts: usize,
+    /// Every member, with a zone or without: "41 of 46 members".
+    pub members: u64,
+    /// The best start in UTC, "01:00 UTC" (empty when nothing suits anyone).
+    pub best_utc: String,
     pub rows: Vec<(String, Vec<String>)>,
     pub available: Vec<u64>,
 }
@@ -303,13 +354,19 @@ pub fn suggestions(plan: &Plan, zones: &[Tz], date: NaiveDate) -> Suggestions {
     );
     Suggestions {
         starts: plan.best.len(),
+        members: plan.with_zone + plan.unknown,
+        best_utc: plan
+            .best
+            .first()
+            .map(|slot| slot.start.format("%H:%M UTC").to_string())
+            .unwrap_or_default(),
         rows,
         available: plan.best.iter().map(|s| s.available).collect(),
     }
 }
 
 /// `Australia/Perth` → `Perth`.
-fn place_name(zone: &Tz) -> String {
+pub fn place_name(zone: &Tz) -> String {
     zone.name()
         .rsplit('/')
         .next()
@@ -317,14 +374,72 @@ fn place_name(zone: &Tz) -> String {
         .replace('_', " ")
 }
 
+/// Each step as a share of the confirmation emails sent.
 pub fn funnel_chart(funnel: &Funnel) -> BarChart {
+    let sent = funnel.confirmations_sent;
     let rows = vec![
-        (
-            "Confirmation emails sent".to_owned(),
-            funnel.confirmations_sent,
-        ),
+        ("Confirmation emails sent".to_owned(), sent),
         ("Confirmed by link".to_owned(), funnel.by_link),
         ("Confirmed by code".to_owned(), funnel.by_code),
     ];
-    BarChart::new("funnel", "Confirmation funnel", ("Step", "Count"), rows)
+    let title = "Confirmation funnel";
+    let summary = if sent > 0 {
+        format!(
+            "{sent} confirmation emails sent; {} confirmed by link ({}) and {} by code ({}).",
+            funnel.by_link,
+            percent(funnel.by_link, sent),
+            funnel.by_code,
+            percent(funnel.by_code, sent),
+        )
+    } else {
+        "No confirmation email sent yet.".to_owned()
+    };
+    BarChart::new("funnel", title, ("Step", "Count"), rows)
+        .with_shares("Of emails sent", sent)
+        .with_summary(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interests_count_each_member_once_per_ticked_interest_in_the_offered_order() {
+        let offered = vec![
+            "Talks".to_owned(),
+            "Training".to_owned(),
+            "Sprints".to_owned(),
+        ];
+        let rows = vec![
+            ("Training;Talks".to_owned(), 2),
+            ("Talks".to_owned(), 1),
+            (String::new(), 3),
+            ("Talks;Knitting".to_owned(), 1),
+        ];
+        let chart = interest_chart(&rows, &offered);
+        let counts: Vec<(&str, i64)> = chart
+            .bars
+            .iter()
+            .map(|b| (b.label.as_str(), b.value))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("Talks", 4),
+                ("Training", 2),
+                ("Sprints", 0),
+                ("Knitting (no longer offered)", 1)
+            ]
+        );
+        assert_eq!(
+            chart.bars[0].share.as_deref(),
+            Some("57 %"),
+            "4 of 7 members"
+        );
+        assert_eq!(
+            chart.summary,
+            "Of 7 members, the most ticked is Talks with 4; 3 ticked none. \
+             Interests no longer offered come last."
+        );
+    }
 }

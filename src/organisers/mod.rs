@@ -7,3 +7,4 @@ pub mod dashboard;
 pub mod login;
 pub mod passwords;
 pub mod planner;
+pub mod weeks;

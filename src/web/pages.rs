@@ -387,13 +387,50 @@ pub fn show_optional_time(t: &Option<chrono::NaiveDateTime>) -> String {
     t.as_ref().map(show_time).unwrap_or_else(|| "—".to_owned())
 }
 
+/// Times on the dashboard: UTC, and beside it the time in the organisers' own
+/// zone (`admin.digest_timezone`, unset: the first of `dashboard.zones`), as
+/// "2026-12-01 09:00 UTC (20:00 Sydney)"; the local weekday and date are added
+/// when that day is not the UTC one.
+#[derive(Debug, Clone, Copy)]
+pub struct OrganiserTimes {
+    zone: chrono_tz::Tz,
+}
+
+impl OrganiserTimes {
+    pub fn new(zone: chrono_tz::Tz) -> Self {
+        Self { zone }
+    }
+
+    pub fn show(&self, t: &chrono::NaiveDateTime) -> String {
+        let utc = show_time(t);
+        if self.zone == chrono_tz::Tz::UTC {
+            return utc;
+        }
+        let local = t.and_utc().with_timezone(&self.zone);
+        let place = crate::organisers::dashboard::place_name(&self.zone);
+        let when = if local.date_naive() == t.date() {
+            local.format("%H:%M").to_string()
+        } else {
+            local.format("%a %-d %b %H:%M").to_string()
+        };
+        format!("{utc} ({when} {place})")
+    }
+
+    pub fn show_optional(&self, t: &Option<chrono::NaiveDateTime>) -> String {
+        t.as_ref()
+            .map(|t| self.show(t))
+            .unwrap_or_else(|| "—".to_owned())
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
 pub struct DashboardPage {
     pub group: GroupSettings,
     pub csrf_token: String,
     pub totals: Vec<(String, i64)>,
-    pub weekly: crate::organisers::charts::BarChart,
+    pub weekly: crate::organisers::charts::WeeklyChart,
+    pub interests: crate::organisers::charts::BarChart,
     pub countries: crate::organisers::charts::BarChart,
     pub org_types: crate::organisers::charts::BarChart,
     pub offsets: crate::organisers::charts::BarChart,
@@ -419,4 +456,40 @@ pub struct DashboardPage {
     pub latest: Vec<crate::web::audience_pages::AudienceRow>,
     /// "N people signed up before D and have not confirmed", and its link.
     pub stale_pending: (String, i64, String),
+    /// UTC with the organisers' zone beside it.
+    pub times: OrganiserTimes,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrganiserTimes;
+    use chrono::NaiveDate;
+
+    fn at(day: u32, hour: u32) -> chrono::NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, day)
+            .unwrap()
+            .and_hms_opt(hour, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn times_show_the_local_time_beside_utc_and_the_local_day_when_it_differs() {
+        let sydney = OrganiserTimes::new(chrono_tz::Australia::Sydney);
+        assert_eq!(
+            sydney.show(&at(1, 9)),
+            "2026-12-01 09:00 UTC (20:00 Sydney)"
+        );
+        assert_eq!(
+            sydney.show(&at(1, 15)),
+            "2026-12-01 15:00 UTC (Wed 2 Dec 02:00 Sydney)"
+        );
+        let honolulu = OrganiserTimes::new(chrono_tz::Pacific::Honolulu);
+        assert_eq!(
+            honolulu.show(&at(1, 3)),
+            "2026-12-01 03:00 UTC (Mon 30 Nov 17:00 Honolulu)"
+        );
+        let utc = OrganiserTimes::new(chrono_tz::Tz::UTC);
+        assert_eq!(utc.show(&at(1, 9)), "2026-12-01 09:00 UTC");
+        assert_eq!(utc.show_optional(&None), "—");
+    }
 }

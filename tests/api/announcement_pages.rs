@@ -795,6 +795,10 @@ async fn progress_shows_the_rate_the_finish_and_failed_deliveries_to_retry(backe
         "a Retry button each"
     );
     assert!(
+        failed.contains(r#"<th scope="col">Action</th>"#),
+        "the Retry column has a heading"
+    );
+    assert!(
         failed.contains("rcpt refused: SMTP 554"),
         "the last error: {failed}"
     );

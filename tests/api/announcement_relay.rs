@@ -84,7 +84,10 @@ async fn a_refused_login_pauses_sending_and_organisers_hear_once_when_it_accepts
     assert!(status.failing_since.is_some() && status.refused_at.is_some());
     assert_eq!(status.stage.as_deref(), Some("auth"));
     let page = dashboard(&app).await;
-    let since = rollcall::web::pages::show_time(&status.failing_since.unwrap());
+    // The dashboard shows times in UTC with the organisers' zone beside them.
+    let zone = app.settings.admin.digest_zone(&app.settings.dashboard);
+    let since =
+        rollcall::web::pages::OrganiserTimes::new(zone).show(&status.failing_since.unwrap());
     assert!(
         page.contains(&format!(
             "Mail relay failing since {since}: auth: auth refused: SMTP 535"

@@ -290,7 +290,8 @@ async fn a_mailbox_that_is_down_is_retried_and_delivery_goes_on(backend: Backend
     let dashboard = app.get_text("/admin").await;
     assert!(
         dashboard.contains("<p id=\"imap-status\">Bounce mailbox (IMAP) failing since ")
-            && dashboard.contains(" UTC: connect: "),
+            // UTC, then the time in the organisers' zone (the first of dashboard.zones).
+            && dashboard.contains(" Perth): connect: "),
         "{dashboard}"
     );
 

@@ -395,7 +395,8 @@ impl Browser {
         client.close().await.expect("close the browser");
     }
 
-    async fn number(&self, script: &str) -> f64 {
+    /// Runs `script` in the page and returns the number it returns.
+    pub async fn number(&self, script: &str) -> f64 {
         let value = self
             .client
             .execute(script, Vec::new())

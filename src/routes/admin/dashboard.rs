@@ -6,7 +6,7 @@ use crate::organisers::planner::{self, Rules};
 use crate::web::admin_auth::SignedIn;
 use crate::web::audience_pages::{AudienceRow, query_string};
 use crate::web::error::AppError;
-use crate::web::pages::{DashboardPage, show_optional_time};
+use crate::web::pages::{DashboardPage, OrganiserTimes};
 use crate::web::render;
 use crate::web::responses::bad_request;
 use crate::web::state::AppState;
@@ -102,11 +102,13 @@ fn page(
         days: &settings.working_days,
     };
     let plan = dashboard::plan(&members, date, &rules);
+    let times = OrganiserTimes::new(state.settings.admin.digest_zone(settings));
     DashboardPage {
         group: state.settings.group.clone(),
         csrf_token,
         totals: dashboard::totals(&data),
-        weekly: dashboard::weekly_chart(&data.per_day, today),
+        weekly: dashboard::weekly_chart(&data, today),
+        interests: dashboard::interest_chart(&data.by_interests, &state.settings.signup.interests),
         countries: dashboard::country_chart(&data.by_country),
         org_types: dashboard::org_type_chart(&data.by_org_type),
         offsets: dashboard::offset_chart(&members, date),
@@ -119,16 +121,23 @@ fn page(
         funnel: dashboard::funnel_chart(&data.funnel),
         queued: data.outbox.queued,
         failed_count: data.outbox.failed,
-        oldest_due: show_optional_time(&data.outbox.oldest_due),
-        relay: dashboard::relay_line(data.relay.as_ref()),
-        imap: dashboard::imap_line(data.imap.as_ref())
+        oldest_due: times.show_optional(&data.outbox.oldest_due),
+        relay: dashboard::relay_line(data.relay.as_ref(), &times),
+        imap: dashboard::imap_line(data.imap.as_ref(), &times)
             .filter(|_| state.settings.email.bounce.imap.is_enabled()),
         failed: data.failed,
         exports: data.exports,
         announcement_mail_sent: data.announcement_mail_sent,
         bounces: data.bounces,
         last_announcement: data.last_announcement,
-        latest: data.latest.iter().map(AudienceRow::from).collect(),
+        latest: data
+            .latest
+            .iter()
+            .map(|row| AudienceRow {
+                created: times.show(&row.created_at),
+                ..AudienceRow::from(row)
+            })
+            .collect(),
         stale_pending: {
             let (before, n) = data.stale_pending;
             let filter = dashboard::stale_pending_filter(now_naive);
@@ -138,5 +147,6 @@ fn page(
             );
             (before.format("%-d %B %Y").to_string(), n, href)
         },
+        times,
     }
 }
