@@ -30,7 +30,7 @@ async fn welcome_of(app: &TestApp, address: &str) -> Welcome {
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     let main = page
-        .split_once("<main>")
+        .split_once("<main id=\"main\" tabindex=\"-1\">")
         .and_then(|(_, rest)| rest.split_once("</main>"))
         .expect("the page has a <main>")
         .0
