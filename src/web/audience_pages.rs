@@ -6,26 +6,11 @@ use crate::configuration::{GroupSettings, SignupSettings};
 use crate::db::people::{Direction, PersonRow, Sort, SortKey};
 use crate::domain::member_filter::{MemberFilter, RawMemberFilter};
 use crate::domain::{OrgType, Status};
-use crate::web::pages::{Choice, country_choices, show_optional_time, show_time};
+use crate::web::body::encode_form;
+use crate::web::pages::{Choice, country_choices, interest_choices, show_optional_time, show_time};
 use crate::web::timezone_menu::{ChoiceGroup, timezone_menu};
 use askama::Template;
 use chrono::{DateTime, Utc};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-
-/// `name=value&…`, each part percent-encoded.
-pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    pairs
-        .into_iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(v, NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 /// The page's link to `path` with `filter`, then `extra`.
 fn link(path: &str, filter: &MemberFilter, extra: &[(&str, &str)]) -> String {
@@ -34,7 +19,7 @@ fn link(path: &str, filter: &MemberFilter, extra: &[(&str, &str)]) -> String {
         .iter()
         .map(|(k, v)| (*k, v.as_str()))
         .chain(extra.iter().copied());
-    format!("{path}?{}", query_string(all))
+    format!("{path}?{}", encode_form(all))
 }
 
 /// One row of the list.
@@ -128,15 +113,7 @@ impl FilterForm {
                     selected: has(&audience.org_types, t.as_str()),
                 })
                 .collect(),
-            interests: signup
-                .interests
-                .iter()
-                .map(|i| Choice {
-                    value: i.clone(),
-                    label: i.clone(),
-                    selected: audience.interests.contains(i),
-                })
-                .collect(),
+            interests: interest_choices(signup, &audience.interests),
             timezones: timezone_menu(
                 &signup.featured_timezones,
                 audience.timezones.iter().map(String::as_str),

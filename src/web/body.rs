@@ -30,6 +30,22 @@ pub struct SubmittedSignup {
 }
 
 /// Decodes urlencoded pairs; invalid UTF-8 or percent escapes make it a 400.
+/// `name=value&…`, each part percent-encoded: what [`decode_form`] reads back.
+pub fn encode_form<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    pairs
+        .into_iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub fn decode_form(body: &[u8]) -> Result<Vec<(String, String)>, BodyError> {
     let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUrlencoded)?;
     text.split('&')

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::domain::text::strategies::any_text;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::prelude::*;
 use serde_json::{Map, json};
 
@@ -57,17 +56,7 @@ fn form_key() -> impl Strategy<Value = String> {
 }
 
 fn encode(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(v, NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+    super::encode_form(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 proptest! {

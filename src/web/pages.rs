@@ -34,6 +34,19 @@ impl Choice {
     }
 }
 
+/// The configured interests as checkboxes, those in `ticked` ticked.
+pub fn interest_choices(signup: &SignupSettings, ticked: &[String]) -> Vec<Choice> {
+    signup
+        .interests
+        .iter()
+        .map(|i| Choice {
+            value: i.clone(),
+            label: i.clone(),
+            selected: ticked.contains(i),
+        })
+        .collect()
+}
+
 /// Field errors as a page shows them: one message per field, in the form's
 /// order, written as sentences ("Enter your email address", not the API's
 /// `required`), so a screen reader never hears "required, required".
@@ -179,15 +192,7 @@ impl SignupPage {
             ),
             timezones: timezone_menu(&signup.featured_timezones, raw.timezone.as_deref(), now),
             zone_script: errors.is_empty().then(assets::timezone_script_url),
-            interests: signup
-                .interests
-                .iter()
-                .map(|i| Choice {
-                    value: i.clone(),
-                    label: i.clone(),
-                    selected: raw.interests.contains(i),
-                })
-                .collect(),
+            interests: interest_choices(signup, &raw.interests),
             past_announcements: false,
         }
     }

@@ -4,7 +4,8 @@ use crate::db;
 use crate::organisers::dashboard::{self, DashboardData};
 use crate::organisers::planner::{self, Rules};
 use crate::web::admin_auth::SignedIn;
-use crate::web::audience_pages::{AudienceRow, query_string};
+use crate::web::audience_pages::AudienceRow;
+use crate::web::body::encode_form;
 use crate::web::error::AppError;
 use crate::web::pages::{DashboardPage, OrganiserTimes};
 use crate::web::render;
@@ -143,7 +144,7 @@ fn page(
             let filter = dashboard::stale_pending_filter(now_naive);
             let href = format!(
                 "/admin/subscribers?{}",
-                query_string(filter.query_pairs().iter().map(|(k, v)| (*k, v.as_str())))
+                encode_form(filter.query_pairs().iter().map(|(k, v)| (*k, v.as_str())))
             );
             (before.format("%-d %B %Y").to_string(), n, href)
         },
