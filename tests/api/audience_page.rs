@@ -544,4 +544,25 @@ async fn a_bad_filter_is_a_400_that_names_it(backend: Backend) {
             assert_eq!(export.status(), 400, "export {query}");
         }
     }
+    // The CLI refuses the same values with exit 2 and writes nothing (the
+    // three exports above had only page parameters, which the export ignores).
+    assert_eq!(app.count("SELECT COUNT(*) FROM exports"), 3);
+    for flags in [
+        ["--country", "ZZ"],
+        ["--status", "gone"],
+        ["--until", "31-01-2026"],
+        ["--interest", "Knitting"],
+    ] {
+        let mut args = vec!["export"];
+        args.extend(flags);
+        let out = app.rollcall(&args);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}");
+        assert!(out.stdout.is_empty(), "{flags:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(flags[0].trim_start_matches("--")));
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM exports"),
+        3,
+        "no refused export is logged"
+    );
 }
